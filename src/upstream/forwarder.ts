@@ -1,0 +1,95 @@
+/**
+ * Sends one request to a cluster: pick a host, pass the circuit breaker, dispatch on the host's pool
+ * under the route timeout, count it. Shared by the primary path and the shadow writer. Never throws:
+ * a failure comes back as a value that errors.ts turns into Envoy's local reply.
+ */
+import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
+import { UpstreamFailure, classifyUpstreamError } from '../errors';
+import { UpstreamCluster } from './upstream-cluster';
+import { UpstreamHost } from './upstream-host';
+
+export interface ForwardRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body?: Readable | Buffer | string | null;
+  /** Route timeout in ms; 0 disables it (Envoy). Covers the whole response, body included. */
+  timeoutMs: number;
+  /** Aborted when the downstream goes away. */
+  signal?: AbortSignal;
+}
+
+export interface ForwardSuccess {
+  ok: true;
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Readable;
+  host: UpstreamHost;
+  /** ms from dispatch to response headers (x-envoy-upstream-service-time). */
+  serviceTimeMs: number;
+}
+
+export interface ForwardFailure {
+  ok: false;
+  failure: UpstreamFailure;
+  host?: UpstreamHost;
+}
+
+export type ForwardOutcome = ForwardSuccess | ForwardFailure;
+
+export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Promise<ForwardOutcome> {
+  const host = cluster.pickHost();
+  if (!host) return { ok: false, failure: { kind: 'no_healthy_upstream' } };
+  const admitted = cluster.tryAcquire();
+  if (admitted !== 'ok') {
+    cluster.stats.rqPendingOverflow.inc();
+    return { ok: false, failure: { kind: 'overflow' }, host };
+  }
+  const stats = cluster.stats;
+  stats.rqTotal.inc();
+  host.active++;
+  host.total++;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; controller.abort(); }, req.timeoutMs) : undefined;
+  const onDownstreamAbort = (): void => controller.abort();
+  req.signal?.addEventListener('abort', onDownstreamAbort, { once: true });
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    if (timer) clearTimeout(timer);
+    req.signal?.removeEventListener('abort', onDownstreamAbort);
+    host.active--;
+    cluster.release();
+  };
+  const started = performance.now();
+  try {
+    const res = await host.pool.request({
+      method: req.method as 'GET',
+      path: req.path,
+      headers: req.headers as Record<string, string | string[]>,
+      body: req.body ?? null,
+      signal: controller.signal,
+    });
+    const serviceTimeMs = Math.round(performance.now() - started);
+    stats.response(res.statusCode);
+    res.body.once('close', release);
+    res.body.once('error', () => {
+      if (timedOut) stats.rqTimeout.inc();
+    });
+    return { ok: true, statusCode: res.statusCode, headers: res.headers, body: res.body, host, serviceTimeMs };
+  } catch (err) {
+    release();
+    host.errors++;
+    if (timedOut) {
+      stats.rqTimeout.inc();
+      return { ok: false, failure: { kind: 'timeout' }, host };
+    }
+    const failure = classifyUpstreamError(err);
+    if (failure.kind === 'connect_failure' || failure.kind === 'connect_timeout') stats.cxConnectFail.inc();
+    else stats.rqReset.inc();
+    return { ok: false, failure, host };
+  }
+}
