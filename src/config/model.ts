@@ -199,6 +199,8 @@ export type HealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'T
 
 export interface EndpointModel {
   host: string;
+  /** The DNS name a STRICT_DNS/LOGICAL_DNS address was resolved from (auto_host_rewrite uses it). */
+  hostname?: string;
   port: number;
   weight: number;
   healthStatus: HealthStatus;

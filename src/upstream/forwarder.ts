@@ -16,6 +16,8 @@ export interface ForwardRequest {
   body?: Readable | Buffer | string | null;
   /** Route timeout in ms; 0 disables it (Envoy). Covers the whole response, body included. */
   timeoutMs: number;
+  /** Envoy's auto_host_rewrite: Host becomes the chosen endpoint's hostname. */
+  autoHostRewrite?: boolean;
   /** Aborted when the downstream goes away. */
   signal?: AbortSignal;
 }
@@ -64,6 +66,7 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
     host.active--;
     cluster.release();
   };
+  if (req.autoHostRewrite && cluster.model.type !== 'STATIC' && cluster.model.type !== 'EDS') req.headers.host = host.hostname;
   const started = performance.now();
   try {
     const res = await host.pool.request({

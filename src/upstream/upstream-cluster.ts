@@ -103,7 +103,7 @@ export class UpstreamCluster {
       try {
         const addrs = await lookup(e.host, { all: true });
         const chosen = this.model.type === 'LOGICAL_DNS' ? addrs.slice(0, 1) : addrs;
-        for (const a of chosen) resolved.push({ ...e, host: a.address });
+        for (const a of chosen) resolved.push({ ...e, host: a.address, hostname: e.host });
       } catch (err) {
         this.onLog?.(`cluster ${this.name}: DNS resolution of ${e.host} failed: ${(err as Error).message}`);
       }

@@ -12,8 +12,11 @@ export class UpstreamHost {
   total = 0;
   errors = 0;
   readonly address: string;
+  /** The endpoint's DNS name when it came from one, else its address (auto_host_rewrite). */
+  hostname: string;
 
   constructor(readonly host: string, readonly port: number, readonly weight: number, readonly healthy: boolean, connectTimeoutMs: number, maxConnections: number) {
+    this.hostname = host;
     this.address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     this.pool = new Pool(`http://${this.address}`, {
       connections: maxConnections,
@@ -29,7 +32,9 @@ export class UpstreamHost {
 
   static fromEndpoint(e: EndpointModel, connectTimeoutMs: number, maxConnections: number): UpstreamHost {
     const healthy = e.healthStatus !== 'UNHEALTHY' && e.healthStatus !== 'DRAINING' && e.healthStatus !== 'TIMEOUT';
-    return new UpstreamHost(e.host, e.port, e.weight, healthy, connectTimeoutMs, maxConnections);
+    const h = new UpstreamHost(e.host, e.port, e.weight, healthy, connectTimeoutMs, maxConnections);
+    if (e.hostname) h.hostname = e.hostname;
+    return h;
   }
 
   /** Graceful: finish in-flight requests, then close the connections. */

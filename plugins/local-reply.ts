@@ -1,0 +1,15 @@
+/** Sends an Envoy-style local reply (text/plain, exact body) with the route's response headers. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { LocalReply } from '../src/errors';
+import { applyLocalResponseHeaders } from '../src/gateway/response-headers';
+import type { CompiledHeaderOp } from '../src/routing/header-mutations';
+import type { HeaderMap } from '../src/gateway/hop-by-hop';
+
+export function sendLocalReply(request: FastifyRequest, reply: FastifyReply, local: LocalReply, ops: readonly CompiledHeaderOp[] = []): FastifyReply {
+  const gw = request.gw;
+  gw.responseFlag = local.flag;
+  const headers: HeaderMap = { ...local.headers };
+  if (local.body !== '') headers['content-type'] = 'text/plain';
+  applyLocalResponseHeaders(gw.listener.hcm, headers, ops, gw.requestId);
+  return reply.code(local.status).headers(headers).send(local.body);
+}

@@ -1,0 +1,14 @@
+/** What the composition root (src/cli) hands every plugin of a listener's chain. */
+import type { ConfigStore } from '../src/gateway/config-store';
+import type { ClusterManager } from '../src/upstream/cluster-manager';
+import type { StatsStore } from '../src/telemetry/stats-store';
+import type { RandomSource } from '../src/routing/route-table';
+
+export interface GatewayPluginOptions {
+  listenerName: string;
+  store: ConfigStore;
+  clusters: ClusterManager;
+  stats: StatsStore;
+  /** Injectable for tests of weighted picks and sampling; defaults to a 32-bit Math.random. */
+  random?: RandomSource;
+}

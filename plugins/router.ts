@@ -1,0 +1,70 @@
+/**
+ * Envoy routing on our own route table: Fastify freezes its router at start, and xDS changes routes at
+ * any time, so there is one catch-all route (registered by the primary plugin) and matching happens here.
+ * Also the HCM's header handling, redirects and direct responses.
+ */
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayPluginOptions } from './options';
+import { prepareDownstreamRequest } from '../src/gateway/downstream-request';
+import { finalizeUpstreamRequest } from '../src/gateway/upstream-request';
+import { defaultRandom, pickTarget } from '../src/routing/route-table';
+import { buildRedirectLocation } from '../src/routing/redirect';
+import type { LocalAction } from '../src/routing/compiled-route';
+import { sendLocalReply } from './local-reply';
+
+export default fp<GatewayPluginOptions>(async (app, opts) => {
+  const random = opts.random ?? defaultRandom;
+
+  app.addHook('onRequest', (request, reply, done) => {
+    const gw = request.gw;
+    const { hcm, model, routeTable, stats } = gw.listener;
+    const down = prepareDownstreamRequest(hcm, request.headers, request.socket.remoteAddress ?? '', model.port);
+    gw.requestId = down.requestId;
+    gw.upstreamHeaders = down.headers;
+    const route = routeTable?.match({ method: request.method, authority: down.authority, path: request.url, headers: down.headers, scheme: 'http' }, random);
+    if (!route) {
+      stats.noRoute.inc();
+      sendLocalReply(request, reply, { status: 404, body: '', flag: 'NR' });
+      return;
+    }
+    gw.route = route;
+    const action = route.action;
+    if (action.kind !== 'route') {
+      sendLocalAction(request, reply, action, down.authority);
+      return;
+    }
+    gw.forward = action;
+    let target;
+    if (action.clusterHeader !== undefined) {
+      const value = down.headers[action.clusterHeader];
+      const name = Array.isArray(value) ? value[0] : value;
+      target = name && action.headerTarget ? { clusterName: name, ...action.headerTarget } : undefined;
+    } else {
+      target = pickTarget(action, random);
+    }
+    if (!target || !opts.clusters.get(target.clusterName)) {
+      // Envoy: cluster_not_found_response_code (503 by default), empty body, flag NC.
+      stats.noCluster.inc();
+      sendLocalReply(request, reply, { status: action.clusterNotFoundStatus, body: '', flag: 'NC' });
+      return;
+    }
+    gw.target = target;
+    gw.upstreamPath = finalizeUpstreamRequest(action, target, down.headers, request.url, hcm.suppressEnvoyHeaders);
+    done();
+  });
+
+  function sendLocalAction(request: FastifyRequest, reply: FastifyReply, action: LocalAction, authority: string): void {
+    const stats = request.gw.listener.stats;
+    if (action.redirect) {
+      stats.redirect.inc();
+      const location = buildRedirectLocation(action.redirect, 'http', authority, request.url, action.matchedPrefixLength);
+      reply.header('location', location);
+      sendLocalReply(request, reply, { status: action.redirect.responseCode, body: '', flag: '' }, action.responseHeaderOps);
+      return;
+    }
+    const direct = action.directResponse!;
+    stats.directResponse.inc();
+    sendLocalReply(request, reply, { status: direct.status, body: direct.body ?? '', flag: '' }, action.responseHeaderOps);
+  }
+}, { name: 'shadowgate-router', dependencies: ['shadowgate-config-store'] });

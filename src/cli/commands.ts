@@ -1,0 +1,21 @@
+/** The subcommand table: name → module. Each module parses its own flags. */
+import { runProxyCommand } from './proxy-command';
+import { runValidateCommand } from './validate-command';
+import { runDemoCommand } from './demo-command';
+
+export interface Command {
+  summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  proxy: { summary: 'run the gateway: shadowgate proxy -c envoy.yaml', run: runProxyCommand },
+  validate: { summary: 'check a bootstrap or a push config: shadowgate validate -f FILE', run: runValidateCommand },
+  demo: { summary: 'control plane + gateway + demo services v1/v2 on this machine (npm start)', run: runDemoCommand },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
+  return `usage: shadowgate <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\nRun "shadowgate <command> --help" for a command's flags.\n`;
+}

@@ -1,0 +1,42 @@
+/** `shadowgate proxy -c FILE [-l LEVEL] [--service-node ID] [--service-cluster NAME]` — Envoy's flag names. */
+import { parseFlags, untilSignal } from './args';
+import { startProxy } from './proxy';
+import { isValidLogLevel } from './logger';
+import { ShadowgateError } from '../errors';
+
+const HELP = `usage: shadowgate proxy -c FILE [flags]
+
+  -c, --config-path FILE     Envoy v3 bootstrap (YAML or JSON)
+      --config-yaml TEXT     inline bootstrap (instead of, or merged over, -c)
+  -l, --log-level LEVEL      trace|debug|info|warning|error|critical|off (default info)
+      --service-node ID      overrides node.id
+      --service-cluster NAME overrides node.cluster
+`;
+
+export async function runProxyCommand(args: string[]): Promise<number> {
+  const flags = parseFlags(args, {
+    'config-path': { type: 'string', short: 'c' },
+    'config-yaml': { type: 'string' },
+    'log-level': { type: 'string', short: 'l', default: 'info' },
+    'service-node': { type: 'string' },
+    'service-cluster': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  }, 'proxy');
+  if (flags.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const level = String(flags['log-level']);
+  if (!isValidLogLevel(level)) throw new ShadowgateError('SG_ERR_CLI_USAGE', `proxy: unknown log level "${level}"`);
+  const handle = await startProxy({
+    ...(flags['config-path'] ? { configPath: String(flags['config-path']) } : {}),
+    ...(flags['config-yaml'] ? { configYaml: String(flags['config-yaml']) } : {}),
+    logLevel: level,
+    ...(flags['service-node'] ? { serviceNode: String(flags['service-node']) } : {}),
+    ...(flags['service-cluster'] ? { serviceCluster: String(flags['service-cluster']) } : {}),
+  });
+  const signal = await untilSignal();
+  handle.logger.info(`${signal}: draining listeners`);
+  await handle.close();
+  return 0;
+}

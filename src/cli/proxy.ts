@@ -1,0 +1,94 @@
+/**
+ * `shadowgate proxy`: load the Envoy bootstrap, start the gateway's listeners and the admin server,
+ * and (when the bootstrap has dynamic_resources) the xDS client. Also used in-process by tests and demo.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { BootstrapModel, loadBootstrapText } from '../config/bootstrap';
+import { Gateway } from '../gateway/gateway';
+import { RandomSource } from '../routing/route-table';
+import { listenerFactory } from './listener-server';
+import { AdminServer, startAdminServer } from './admin-server';
+import { createLogger } from './logger';
+import { ConfigError } from '../config/problems';
+
+export interface ProxyOptions {
+  configPath?: string;
+  /** Inline bootstrap (Envoy's --config-yaml); merged over the file when both are given. */
+  configYaml?: string;
+  logLevel?: string;
+  serviceNode?: string;
+  serviceCluster?: string;
+  logger?: Logger;
+  random?: RandomSource;
+}
+
+export interface ProxyHandle {
+  gateway: Gateway;
+  bootstrap: BootstrapModel;
+  admin?: AdminServer;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Hook for the xDS client: started when the bootstrap asks for ADS; returns its stop function. */
+export type XdsStarter = (gateway: Gateway, bootstrap: BootstrapModel, logger: Logger) => Promise<() => Promise<void>>;
+let xdsStarter: XdsStarter | undefined;
+export function registerXdsStarter(starter: XdsStarter): void {
+  xdsStarter = starter;
+}
+
+export async function readBootstrapFile(options: ProxyOptions): Promise<BootstrapModel> {
+  let text = options.configYaml ?? '';
+  let source = '--config-yaml';
+  if (options.configPath) {
+    try {
+      text = await readFile(options.configPath, 'utf8');
+      source = options.configPath;
+    } catch (err) {
+      throw new ConfigError([{ path: options.configPath, message: `cannot read config file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+    }
+  }
+  if (!options.configPath && options.configYaml === undefined) throw new ConfigError([{ path: '', message: 'a bootstrap is required: -c/--config-path FILE or --config-yaml TEXT' }]);
+  return loadBootstrapText(text, source, { ...(options.serviceNode ? { serviceNode: options.serviceNode } : {}), ...(options.serviceCluster ? { serviceCluster: options.serviceCluster } : {}) });
+}
+
+export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
+  const logger = options.logger ?? createLogger(options.logLevel);
+  const bootstrap = await readBootstrapFile(options);
+  const gateway = new Gateway(listenerFactory({ logger, ...(options.random ? { random: options.random } : {}) }), {
+    info: (m) => logger.info(m),
+    warn: (m) => logger.warn(m),
+    error: (m) => logger.error(m),
+  });
+  gateway.node = { id: bootstrap.node.id, cluster: bootstrap.node.cluster };
+  gateway.describe = {
+    bootstrap: bootstrap.raw,
+    loadedAt: new Date(),
+    staticListeners: [...bootstrap.staticSnapshot.resources.listeners],
+    staticClusters: [...bootstrap.staticSnapshot.resources.clusters],
+  };
+  let admin: AdminServer | undefined;
+  let stopXds: (() => Promise<void>) | undefined;
+  const close = async (): Promise<void> => {
+    await stopXds?.();
+    await admin?.close();
+    await gateway.close();
+  };
+  try {
+    if (bootstrap.admin) {
+      const commandLine = { config_path: options.configPath ?? '', service_node: bootstrap.node.id, service_cluster: bootstrap.node.cluster, log_level: options.logLevel ?? 'info' };
+      admin = await startAdminServer(gateway, bootstrap.admin, logger, commandLine, () => void close().then(() => process.exit(0)));
+    }
+    await gateway.apply(bootstrap.staticSnapshot);
+    if (bootstrap.ads) {
+      if (!xdsStarter) throw new ConfigError([{ path: 'dynamic_resources', message: 'this build has no xDS client' }]);
+      stopXds = await xdsStarter(gateway, bootstrap, logger);
+    }
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  logger.info({ listeners: [...gateway.current.listeners.keys()].map((n) => `${n}@${gateway.listenerPort(n)}`), admin: admin?.port }, 'shadowgate proxy started');
+  return { gateway, bootstrap, ...(admin ? { admin } : {}), logger, close };
+}

@@ -1,0 +1,18 @@
+/** RFC 9110 §7.6.1 connection-specific headers: never forwarded in either direction. */
+import type { IncomingHttpHeaders } from 'node:http';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+/** Copies `src` without hop-by-hop headers, nor any header the Connection header names. */
+export function copyWithoutHopByHop(src: IncomingHttpHeaders, skip?: ReadonlySet<string>): HeaderMap {
+  const out: HeaderMap = {};
+  const connection = src.connection;
+  const listed = connection ? new Set(connection.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+  for (const key in src) {
+    if (HOP_BY_HOP.has(key) || listed?.has(key) || skip?.has(key)) continue;
+    out[key] = src[key];
+  }
+  return out;
+}
