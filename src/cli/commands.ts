@@ -2,6 +2,7 @@
 import { runProxyCommand } from './proxy-command';
 import { runValidateCommand } from './validate-command';
 import { runDemoCommand } from './demo-command';
+import { runEchoCommand } from './echo-command';
 
 export interface Command {
   summary: string;
@@ -11,6 +12,7 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   proxy: { summary: 'run the gateway: shadowgate proxy -c envoy.yaml', run: runProxyCommand },
   validate: { summary: 'check a bootstrap or a push config: shadowgate validate -f FILE', run: runValidateCommand },
+  'echo-service': { summary: 'a demo upstream that answers with what it received', run: runEchoCommand },
   demo: { summary: 'control plane + gateway + demo services v1/v2 on this machine (npm start)', run: runDemoCommand },
 };
 
