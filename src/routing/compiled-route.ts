@@ -32,6 +32,8 @@ export interface LocalAction {
   kind: 'redirect' | 'direct_response';
   redirect?: RedirectModel;
   directResponse?: DirectResponseModel;
+  /** Length of the matched prefix, for a redirect's prefix_rewrite. */
+  matchedPrefixLength: number;
   responseHeaderOps: readonly CompiledHeaderOp[];
 }
 

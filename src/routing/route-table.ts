@@ -68,6 +68,7 @@ function compileRoute(rc: RouteConfigModel, vh: VirtualHostModel, r: RouteModel,
     action = {
       kind: r.action.kind,
       ...(r.action.kind === 'redirect' ? { redirect: r.action } : { directResponse: r.action }),
+      matchedPrefixLength: r.match.pathKind === 'prefix' || r.match.pathKind === 'path_separated_prefix' ? r.match.pathValue.length : 0,
       responseHeaderOps: compileMutations(levels(), 'response', mostSpecific),
     };
   }
