@@ -1,0 +1,170 @@
+/**
+ * Counting what happens to finished spans, so the admin endpoint can print Envoy-style
+ * `tracing.opentelemetry.spans_sent` / `spans_dropped` counters (Envoy's OpenTelemetry tracer has
+ * `spans_sent`; the drop counters are ours).
+ *
+ * The SDK's BatchSpanProcessor drops silently when its queue is full and exposes no count (only an
+ * experimental self-observability meter). So the gate in front of it keeps the same bound itself: it
+ * counts spans handed to the processor, and the exporter wrapper counts them back out as the processor
+ * passes each batch to the exporter (synchronously, our resource has no async attributes). The gate
+ * never hands the processor more than maxQueueSize spans, so every drop is counted here, and a slow or
+ * dead collector costs dropped spans only — request handling never waits on it.
+ */
+import { TraceFlags, type Context } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { type Counter, StatsStore } from './stats-store';
+
+/**
+ * Tracing counters, kept in the gateway's StatsStore under Envoy's `tracing.opentelemetry.*` prefix
+ * (so /stats and /stats/prometheus print them with everything else); read back through the getters.
+ */
+export class TracingStats {
+  private readonly sent: Counter;
+  private readonly dropped: Counter;
+  private readonly droppedQueueFull: Counter;
+  private readonly droppedExportFailed: Counter;
+  private readonly failedExports: Counter;
+
+  constructor(store: StatsStore = new StatsStore()) {
+    this.sent = store.counter('tracing.opentelemetry.spans_sent');
+    this.dropped = store.counter('tracing.opentelemetry.spans_dropped');
+    this.droppedQueueFull = store.counter('tracing.opentelemetry.spans_dropped_queue_full');
+    this.droppedExportFailed = store.counter('tracing.opentelemetry.spans_dropped_export_failed');
+    this.failedExports = store.counter('tracing.opentelemetry.exports_failed');
+  }
+
+  /** spans the collector accepted */
+  get spansSent(): number {
+    return this.sent.value;
+  }
+  /** every span lost: queue full + export failed */
+  get spansDropped(): number {
+    return this.dropped.value;
+  }
+  get spansDroppedQueueFull(): number {
+    return this.droppedQueueFull.value;
+  }
+  get spansDroppedExportFailed(): number {
+    return this.droppedExportFailed.value;
+  }
+  /** export calls (batches) that failed */
+  get exportsFailed(): number {
+    return this.failedExports.value;
+  }
+
+  recordSent(spans: number): void {
+    this.sent.inc(spans);
+  }
+  recordQueueFull(): void {
+    this.droppedQueueFull.inc();
+    this.dropped.inc();
+  }
+  recordExportFailed(spans: number): void {
+    this.failedExports.inc();
+    this.droppedExportFailed.inc(spans);
+    this.dropped.inc(spans);
+  }
+}
+
+export interface TelemetryLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+/** Shared between the gate and the exporter wrapper: spans inside the batch processor right now. */
+class QueueLevel {
+  queued = 0;
+}
+
+export class QueueGate implements SpanProcessor {
+  constructor(
+    private readonly inner: SpanProcessor,
+    private readonly level: QueueLevel,
+    private readonly maxQueueSize: number,
+    private readonly stats: TracingStats,
+  ) {}
+
+  onStart(_span: Span, _parentContext: Context): void {
+    // BatchSpanProcessor.onStart does nothing; skipping the call keeps span start cheap.
+  }
+
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.level.queued >= this.maxQueueSize) {
+      this.stats.recordQueueFull();
+      return;
+    }
+    this.level.queued++;
+    this.inner.onEnd(span);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+}
+
+export class CountingExporter implements SpanExporter {
+  private failing = false;
+
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly level: QueueLevel,
+    private readonly stats: TracingStats,
+    private readonly logger: TelemetryLogger | undefined,
+  ) {}
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.level.queued = Math.max(0, this.level.queued - spans.length);
+    const done = (result: ExportResult): void => {
+      this.count(spans.length, result);
+      resultCallback(result);
+    };
+    try {
+      this.inner.export(spans, done);
+    } catch (error) {
+      done({ code: ExportResultCode.FAILED, error: error as Error });
+    }
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+
+  private count(n: number, result: ExportResult): void {
+    if (result.code === ExportResultCode.SUCCESS) {
+      this.stats.recordSent(n);
+      if (this.failing) this.logger?.debug({ spans: n }, 'tracing: span export recovered');
+      this.failing = false;
+      return;
+    }
+    this.stats.recordExportFailed(n);
+    // One warning per outage, not per batch: a dead collector must not flood the log.
+    if (!this.failing) {
+      this.logger?.warn({ err: result.error, spans: n }, 'tracing: span export failed; dropping spans until it recovers');
+    }
+    this.failing = true;
+  }
+}
+
+/** Wires gate → batch processor → counting exporter around one shared queue level. */
+export function buildCountingPipeline(
+  exporter: SpanExporter,
+  makeProcessor: (exporter: SpanExporter) => SpanProcessor,
+  maxQueueSize: number,
+  stats: TracingStats,
+  logger: TelemetryLogger | undefined,
+): SpanProcessor {
+  const level = new QueueLevel();
+  const processor = makeProcessor(new CountingExporter(exporter, level, stats, logger));
+  return new QueueGate(processor, level, maxQueueSize, stats);
+}

@@ -1,0 +1,136 @@
+/**
+ * What the request path holds per request: small handles over OTel spans, plus shared no-op handles
+ * for when nothing is traced (no allocation per request then).
+ */
+import { type Context, type Span, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import type { GatewayPropagator, HeaderCarrier } from './propagation';
+import { ATTR, errorMessage, errorType } from './span-attributes';
+
+export type AttributeValue = string | number | boolean;
+
+interface SpanIdentity {
+  /** The span records attributes and will be exported. */
+  readonly recording: boolean;
+  /** hex ids; '' on the no-op handles */
+  readonly traceId: string;
+  readonly spanId: string;
+}
+
+export interface ServerSpanHandle extends SpanIdentity {
+  /**
+   * Names the span after the route: the decorator operation when the route has one (Envoy
+   * `Decorator.operation`), else `${method} ${routeName}` (OTel HTTP span naming), else `${method}`.
+   * Also records `route_name`.
+   */
+  setRoute(routeName: string, decoratorOperation?: string): void;
+  setAttribute(key: string, value: AttributeValue): void;
+  /** ERROR on a 5xx or an error. Idempotent. */
+  end(statusCode?: number, error?: unknown): void;
+}
+
+export interface ClientSpanHandle extends SpanIdentity {
+  /** Writes this span's context into outgoing headers (lower-case names); nothing when untraced. */
+  inject(headers: HeaderCarrier): void;
+  /** ERROR on a 5xx or a failure (no response). Idempotent. */
+  end(statusCode?: number, error?: unknown): void;
+}
+
+const noop = (): void => {};
+
+export const NOOP_SERVER_SPAN: ServerSpanHandle = Object.freeze({
+  recording: false,
+  traceId: '',
+  spanId: '',
+  setRoute: noop,
+  setAttribute: noop,
+  end: noop,
+});
+
+export const NOOP_CLIENT_SPAN: ClientSpanHandle = Object.freeze({
+  recording: false,
+  traceId: '',
+  spanId: '',
+  inject: noop,
+  end: noop,
+});
+
+/** Envoy's rule (HttpTracerUtility::finalizeUpstreamSpan/finalizeDownstreamSpan): error iff 5xx or no response. */
+function finish(span: Span, statusCode: number | undefined, error: unknown): void {
+  if (span.isRecording()) {
+    if (statusCode !== undefined) span.setAttribute(ATTR.statusCode, statusCode);
+    const type = errorType(statusCode, error);
+    if (type !== undefined) {
+      span.setAttribute(ATTR.errorType, type);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+    }
+  }
+  span.end();
+}
+
+abstract class SpanHandleBase implements SpanIdentity {
+  private ended = false;
+
+  constructor(readonly span: Span) {}
+
+  get recording(): boolean {
+    return this.span.isRecording();
+  }
+
+  get traceId(): string {
+    return this.span.spanContext().traceId;
+  }
+
+  get spanId(): string {
+    return this.span.spanContext().spanId;
+  }
+
+  get sampled(): boolean {
+    return (this.span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
+  }
+
+  end(statusCode?: number, error?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    finish(this.span, statusCode, error);
+  }
+}
+
+export class ActiveServerSpan extends SpanHandleBase implements ServerSpanHandle {
+  constructor(
+    span: Span,
+    /** The extracted context (remote parent, baggage) the span was started in. */
+    readonly parentContext: Context,
+    private readonly method: string,
+  ) {
+    super(span);
+  }
+
+  setRoute(routeName: string, decoratorOperation?: string): void {
+    if (!this.span.isRecording()) return;
+    if (routeName) this.span.setAttribute(ATTR.routeName, routeName);
+    this.span.updateName(decoratorOperation || (routeName ? `${this.method} ${routeName}` : this.method));
+  }
+
+  setAttribute(key: string, value: AttributeValue): void {
+    if (this.span.isRecording()) this.span.setAttribute(key, value);
+  }
+
+  /** The context children are started in: this span as parent, the downstream baggage kept. */
+  childContext(): Context {
+    return trace.setSpan(this.parentContext, this.span);
+  }
+}
+
+export class ActiveClientSpan extends SpanHandleBase implements ClientSpanHandle {
+  constructor(
+    span: Span,
+    private readonly startContext: Context,
+    private readonly propagator: GatewayPropagator,
+  ) {
+    super(span);
+  }
+
+  inject(headers: HeaderCarrier): void {
+    this.propagator.inject(trace.setSpan(this.startContext, this.span), headers);
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * GatewayTracer: one per gateway process (or per gateway in a test process). It owns its tracer
+ * provider, sampler and propagator and registers nothing globally, so several gateways never collide.
+ *
+ * Per request the request path calls startServerSpan (Fastify onRequest), setRoute once routed,
+ * startClientSpan for the primary and for each shadow, inject() into each upstream request's headers,
+ * and end() on every handle. Envoy shapes followed (reference/envoy-semantics.md §1.5): the shadow span
+ * is a child of the downstream span named "mirror"; its sampling comes from the mirror policy's
+ * `trace_sampled` (unset ⇒ inherit); a shadow's failure only marks the shadow span.
+ *
+ * Cost: disabled ⇒ every call returns a shared frozen no-op. A sampler that can never sample
+ * (always_off / ratio 0, not parent-based) ⇒ the same, with incoming trace headers passed through
+ * untouched; only a `trace_sampled: true` shadow then gets a span, in a new trace.
+ * Unsampled requests otherwise cost one extraction and a non-recording span per handle (no attributes).
+ */
+import { type Context, ROOT_CONTEXT, type Span, SpanKind, type Tracer } from '@opentelemetry/api';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ResolvedCustomTag } from './envoy-tracing';
+import { createOtlpExporter } from './otlp-exporter';
+import { GatewayPropagator } from './propagation';
+import { CLIENT_TRACE_KEY, GatewaySampler, SAMPLED_OVERRIDE_KEY, neverSamples } from './sampler';
+import { type TelemetryLogger, TracingStats, buildCountingPipeline } from './span-accounting';
+import { ATTR, pathOnly, splitHostPort, urlWithoutQuery } from './span-attributes';
+import {
+  ActiveClientSpan,
+  ActiveServerSpan,
+  type ClientSpanHandle,
+  NOOP_CLIENT_SPAN,
+  NOOP_SERVER_SPAN,
+  type ServerSpanHandle,
+} from './span-handles';
+import type { StatsStore } from './stats-store';
+import type { TracingSettings } from './tracing-config';
+
+export interface ServerSpanInfo {
+  method: string;
+  /** request target as received; the query string is not recorded */
+  path: string;
+  /** :authority / Host, port included if sent */
+  host?: string;
+  scheme: string;
+  peerAddress?: string;
+  requestId?: string;
+}
+
+export interface ClientSpanInfo {
+  /** 'mirror' spans are named "mirror" (Envoy); 'primary' spans `router <cluster> egress` (Envoy's upstream span) */
+  name: 'primary' | 'mirror';
+  cluster: string;
+  method: string;
+  /** the upstream URL (endpoint); the query string is not recorded */
+  url: string;
+  /** the Host header sent upstream (a shadow's carries the `-shadow` suffix) */
+  host?: string;
+  shadow: boolean;
+  /** mirror policy `trace_sampled`: undefined inherits the server span's decision */
+  sampled?: boolean;
+}
+
+export interface GatewayTracerOptions {
+  logger?: TelemetryLogger;
+  /** The gateway's stats store: tracing.opentelemetry.* counters are created in it. */
+  stats?: StatsStore;
+  /** Replaces the OTLP exporter (tests, or a custom backend). */
+  exporter?: SpanExporter;
+}
+
+const INSTRUMENTATION_SCOPE = 'shadowgate';
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+
+export class GatewayTracer {
+  readonly enabled: boolean;
+  readonly stats: TracingStats;
+  private readonly provider: BasicTracerProvider | undefined;
+  private readonly tracer: Tracer | undefined;
+  private readonly propagator: GatewayPropagator;
+  private readonly never: boolean;
+  private readonly clientTraceAware: boolean;
+  private readonly customTags: readonly ResolvedCustomTag[];
+  /** Returned when sampling can never happen; a distinct object so forced shadows can recognise it. */
+  private readonly unsampledRoot: ServerSpanHandle = Object.freeze({ ...NOOP_SERVER_SPAN });
+
+  static disabled(): GatewayTracer {
+    return new GatewayTracer(DISABLED_SETTINGS);
+  }
+
+  constructor(settings: TracingSettings, options: GatewayTracerOptions = {}) {
+    this.stats = new TracingStats(options.stats);
+    this.propagator = new GatewayPropagator(settings.propagators);
+    this.never = neverSamples(settings.sampler);
+    this.clientTraceAware = settings.sampler.clientRatio !== undefined;
+    this.customTags = settings.customTags;
+    this.enabled = settings.enabled && (settings.exporter !== undefined || options.exporter !== undefined);
+    for (const warning of settings.warnings) options.logger?.warn({ warning }, `tracing: ${warning}`);
+    if (!this.enabled) return;
+    options.logger?.debug(
+      { exporter: settings.exporter, sampler: settings.sampler, propagators: settings.propagators },
+      'tracing: enabled',
+    );
+    const exporter = options.exporter ?? createOtlpExporter(settings.exporter!);
+    const { batch } = settings;
+    const processor = buildCountingPipeline(
+      exporter,
+      (counted) =>
+        new BatchSpanProcessor(counted, {
+          maxQueueSize: batch.maxQueueSize,
+          maxExportBatchSize: Math.min(batch.maxExportBatchSize, batch.maxQueueSize),
+          scheduledDelayMillis: batch.scheduledDelayMs,
+          exportTimeoutMillis: batch.exportTimeoutMs,
+        }),
+      batch.maxQueueSize,
+      this.stats,
+      options.logger,
+    );
+    this.provider = new BasicTracerProvider({
+      resource: defaultResource().merge(resourceFromAttributes(settings.resourceAttributes)),
+      sampler: new GatewaySampler(settings.sampler),
+      spanProcessors: [processor],
+    });
+    this.tracer = this.provider.getTracer(INSTRUMENTATION_SCOPE);
+  }
+
+  startServerSpan(headers: IncomingHttpHeaders, info: ServerSpanInfo): ServerSpanHandle {
+    if (this.tracer === undefined) return NOOP_SERVER_SPAN;
+    if (this.never) return this.unsampledRoot;
+    const parentContext = this.propagator.extract(headers);
+    const startContext =
+      this.clientTraceAware && headers['x-client-trace-id'] !== undefined
+        ? parentContext.setValue(CLIENT_TRACE_KEY, true)
+        : parentContext;
+    const span = this.tracer.startSpan(info.method, { kind: SpanKind.SERVER }, startContext);
+    if (span.isRecording()) this.recordServerAttributes(span, headers, info);
+    return new ActiveServerSpan(span, parentContext, info.method);
+  }
+
+  startClientSpan(parent: ServerSpanHandle, info: ClientSpanInfo): ClientSpanHandle {
+    if (this.tracer === undefined) return NOOP_CLIENT_SPAN;
+    if (!(parent instanceof ActiveServerSpan)) {
+      if (parent !== this.unsampledRoot || info.sampled !== true) return NOOP_CLIENT_SPAN;
+      return this.startClient(ROOT_CONTEXT.setValue(SAMPLED_OVERRIDE_KEY, true), info);
+    }
+    const sampled = info.sampled ?? parent.sampled;
+    // Envoy tags the downstream span with the cluster the request was routed to.
+    if (!info.shadow) parent.setAttribute(ATTR.upstreamCluster, info.cluster);
+    return this.startClient(parent.childContext().setValue(SAMPLED_OVERRIDE_KEY, sampled), info);
+  }
+
+  /** Exports everything queued so far (tests, admin). */
+  async forceFlush(): Promise<void> {
+    await this.provider?.forceFlush();
+  }
+
+  /** Flushes and stops; never waits longer than `timeoutMs` on an unreachable collector. */
+  async shutdown(timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS): Promise<void> {
+    if (this.provider === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    try {
+      await Promise.race([this.provider.shutdown().catch(() => undefined), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private startClient(ctx: Context, info: ClientSpanInfo): ClientSpanHandle {
+    const name = info.name === 'mirror' ? 'mirror' : `router ${info.cluster} egress`;
+    const span = this.tracer!.startSpan(name, { kind: SpanKind.CLIENT }, ctx);
+    if (span.isRecording()) recordClientAttributes(span, info);
+    return new ActiveClientSpan(span, ctx, this.propagator);
+  }
+
+  private recordServerAttributes(span: Span, headers: IncomingHttpHeaders, info: ServerSpanInfo): void {
+    span.setAttribute(ATTR.method, info.method);
+    span.setAttribute(ATTR.path, pathOnly(info.path));
+    span.setAttribute(ATTR.scheme, info.scheme);
+    if (info.host) {
+      const [address, port] = splitHostPort(info.host);
+      span.setAttribute(ATTR.serverAddress, address);
+      if (port !== undefined) span.setAttribute(ATTR.serverPort, port);
+    }
+    if (info.peerAddress) span.setAttribute(ATTR.peerAddress, info.peerAddress);
+    const ua = headers['user-agent'];
+    if (ua) span.setAttribute(ATTR.userAgent, ua);
+    if (info.requestId) span.setAttribute(ATTR.requestId, info.requestId);
+    for (const tag of this.customTags) {
+      if (tag.kind === 'literal') {
+        span.setAttribute(tag.tag, tag.value);
+        continue;
+      }
+      const raw = headers[tag.header];
+      const value = Array.isArray(raw) ? raw[0] : raw;
+      if (value !== undefined) span.setAttribute(tag.tag, value);
+      else if (tag.defaultValue !== undefined) span.setAttribute(tag.tag, tag.defaultValue);
+    }
+  }
+}
+
+function recordClientAttributes(span: Span, info: ClientSpanInfo): void {
+  span.setAttribute(ATTR.method, info.method);
+  span.setAttribute(ATTR.urlFull, urlWithoutQuery(info.url));
+  span.setAttribute(ATTR.upstreamCluster, info.cluster);
+  if (info.shadow) span.setAttribute(ATTR.shadow, true);
+  if (info.host) span.setAttribute(ATTR.requestHost, [info.host]);
+  try {
+    const url = new URL(info.url);
+    span.setAttribute(ATTR.serverAddress, url.hostname);
+    if (url.port) span.setAttribute(ATTR.serverPort, Number(url.port));
+  } catch {
+    // a malformed URL still gets its span; only server.* is missing
+  }
+}
+
+const DISABLED_SETTINGS: TracingSettings = Object.freeze({
+  enabled: false,
+  serviceName: 'shadowgate',
+  resourceAttributes: {},
+  sampler: { ratio: 0, parentBased: false },
+  propagators: { extract: [], inject: [] },
+  batch: { maxQueueSize: 1, maxExportBatchSize: 1, scheduledDelayMs: 1, exportTimeoutMs: 1 },
+  customTags: [],
+  warnings: [],
+});
