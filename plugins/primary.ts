@@ -33,6 +33,15 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
       if (!reply.raw.writableFinished) downstreamGone.abort();
     };
     reply.raw.once('close', onClose);
+    const span = gw.span && opts.tracer.startClientSpan(gw.span, {
+      name: 'primary',
+      cluster: cluster.name,
+      method: request.method,
+      url: gw.upstreamPath,
+      host: String(gw.upstreamHeaders.host ?? ''),
+      shadow: false,
+    });
+    span?.inject(gw.upstreamHeaders);
     const outcome = await forward(cluster, {
       method: request.method,
       path: gw.upstreamPath,
@@ -43,9 +52,11 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
       signal: downstreamGone.signal,
     });
     if (!outcome.ok) {
+      span?.end(undefined, outcome.failure.kind);
       if (outcome.failure.kind === 'timeout') gw.listener.stats.rqTimeout.inc();
       return sendLocalReply(request, reply, localReplyFor(outcome.failure), target.responseHeaderOps);
     }
+    if (span) reply.raw.once('close', () => span.end(outcome.statusCode, reply.raw.writableFinished ? undefined : 'downstream reset'));
     const headers = downstreamResponseHeaders(gw.listener.hcm, outcome.headers, target.responseHeaderOps, outcome.serviceTimeMs, gw.requestId);
     return reply.code(outcome.statusCode).headers(headers).send(outcome.body);
   }

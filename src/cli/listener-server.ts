@@ -41,6 +41,7 @@ export function listenerFactory(options: ListenerServerOptions) {
       store: gateway.store,
       clusters: gateway.clusters,
       stats: gateway.stats,
+      tracer: gateway.tracer,
       ...(options.random ? { random: options.random } : {}),
     });
     try {

@@ -145,8 +145,8 @@ function readRouteSource(m: JsonObject, path: string, p: Problems): HttpConnecti
 
 function readTracing(v: unknown, path: string, p: Problems): TracingModel | undefined {
   const m = readMessage(v, path, p, {
-    supported: ['client_sampling', 'random_sampling', 'overall_sampling', 'custom_tags', 'spawn_upstream_span', 'verbose', 'max_path_tag_length'],
-    unsupported: ['provider', 'operation', 'upstream_operation'],
+    supported: ['client_sampling', 'random_sampling', 'overall_sampling', 'custom_tags', 'spawn_upstream_span', 'verbose', 'max_path_tag_length', 'provider'],
+    unsupported: ['operation', 'upstream_operation'],
   });
   if (!m) return undefined;
   const percent = (key: string): number | undefined => {
@@ -180,5 +180,6 @@ function readTracing(v: unknown, path: string, p: Problems): TracingModel | unde
     ...(overall !== undefined ? { overallSamplingPercent: overall } : {}),
     customTags,
     spawnUpstreamSpan: readBool(m.spawn_upstream_span, joinPath(path, 'spawn_upstream_span'), p) ?? false,
+    raw: m,
   };
 }

@@ -164,6 +164,8 @@ export interface TracingModel {
   overallSamplingPercent?: number;
   customTags: { tag: string; literal?: string; requestHeader?: string; environment?: string; defaultValue?: string }[];
   spawnUpstreamSpan: boolean;
+  /** The block as written (proto3 JSON), handed to the telemetry module unchanged. */
+  raw: Record<string, unknown>;
 }
 
 export type StripPortMode = 'none' | 'any' | 'matching';

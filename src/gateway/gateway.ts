@@ -11,6 +11,7 @@ import { StatsStore } from '../telemetry/stats-store';
 import { ConfigStore } from './config-store';
 import { RuntimeSnapshot, compileRuntimeSnapshot } from './runtime-snapshot';
 import type { ConfigDumpSource } from '../admin/config-dump';
+import { GatewayTracer } from '../telemetry';
 
 export interface ListenerServer {
   /** The bound port (the OS's choice when the config says 0). */
@@ -37,6 +38,8 @@ export class Gateway {
   /** What /config_dump reports: the bootstrap as loaded, and what xDS delivered. */
   describe: ConfigDumpSource = { bootstrap: {}, loadedAt: new Date(), staticListeners: [], staticClusters: [] };
   node: { id: string; cluster: string } = { id: '', cluster: '' };
+  /** Set by the composition root from OTEL_* and the HCM tracing block; disabled costs nothing. */
+  tracer: GatewayTracer = GatewayTracer.disabled();
   private readonly servers = new Map<string, { model: ListenerModel; server: ListenerServer }>();
   private version = 0;
   private applying: Promise<void> = Promise.resolve();
@@ -103,5 +106,6 @@ export class Gateway {
     this.servers.clear();
     await Promise.all(servers.map((s) => s.server.close()));
     await this.clusters.close();
+    await this.tracer.shutdown();
   }
 }

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { CompiledRoute, ClusterTarget, ForwardAction } from '../routing/compiled-route';
 import { ListenerRuntime, RuntimeSnapshot } from './runtime-snapshot';
 import { HeaderMap } from './hop-by-hop';
+import type { ServerSpanHandle } from '../telemetry';
 
 export interface RequestState {
   /** The snapshot taken when the request arrived; the whole request uses it. */
@@ -19,8 +20,8 @@ export interface RequestState {
   upstreamPath: string;
   /** What the primary sends as its body: the raw request, or the mirror's tee of it. */
   upstreamBody?: Readable | null;
-  /** Span handle of the ingress request (telemetry), when tracing is on. */
-  span?: unknown;
+  /** The ingress (SERVER) span, when tracing is on; primary and shadow spans are its children. */
+  span?: ServerSpanHandle;
   /** Envoy response flag for the access log, when a local reply was sent. */
   responseFlag?: string;
 }
