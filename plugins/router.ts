@@ -19,7 +19,8 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
   app.addHook('onRequest', (request, reply, done) => {
     const gw = request.gw;
     const { hcm, model, routeTable, stats } = gw.listener;
-    const down = prepareDownstreamRequest(hcm, request.headers, request.socket.remoteAddress ?? '', model.port);
+    // strip_matching_host_port compares with the port the connection arrived on (Envoy: the local address).
+    const down = prepareDownstreamRequest(hcm, request.headers, request.socket.remoteAddress ?? '', request.socket.localPort ?? model.port);
     gw.requestId = down.requestId;
     gw.upstreamHeaders = down.headers;
     const route = routeTable?.match({ method: request.method, authority: down.authority, path: request.url, headers: down.headers, scheme: 'http' }, random);
