@@ -11,5 +11,6 @@ export function sendLocalReply(request: FastifyRequest, reply: FastifyReply, loc
   const headers: HeaderMap = { ...local.headers };
   if (local.body !== '') headers['content-type'] = 'text/plain';
   applyLocalResponseHeaders(gw.listener.hcm, headers, ops, gw.requestId);
-  return reply.code(local.status).headers(headers).send(local.body);
+  // Envoy's empty local replies (404 NR, 503 NC) carry no content-type, only content-length: 0.
+  return reply.code(local.status).headers(headers).send(local.body === '' ? undefined : local.body);
 }
