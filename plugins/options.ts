@@ -4,6 +4,7 @@ import type { ClusterManager } from '../src/upstream/cluster-manager';
 import type { StatsStore } from '../src/telemetry/stats-store';
 import type { RandomSource } from '../src/routing/route-table';
 import type { GatewayTracer } from '../src/telemetry';
+import type { ShadowOptions } from '../src/mirror/shadow-options';
 
 export interface GatewayPluginOptions {
   listenerName: string;
@@ -14,4 +15,6 @@ export interface GatewayPluginOptions {
   tracer: GatewayTracer;
   /** Injectable for tests of weighted picks and sampling; defaults to a 32-bit Math.random. */
   random?: RandomSource;
+  /** Gateway-wide shadow settings (--shadow-strip-headers, --shadow-methods); off when absent. */
+  shadow?: ShadowOptions;
 }

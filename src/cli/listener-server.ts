@@ -9,10 +9,12 @@ import { Gateway, ListenerServer } from '../gateway/gateway';
 import { ShadowgateError } from '../errors';
 import { registerGatewayChain } from '../../plugins';
 import type { RandomSource } from '../routing/route-table';
+import type { ShadowOptions } from '../mirror/shadow-options';
 
 export interface ListenerServerOptions {
   logger: FastifyBaseLogger;
   random?: RandomSource;
+  shadow?: ShadowOptions;
 }
 
 export function listenerFactory(options: ListenerServerOptions) {
@@ -43,6 +45,7 @@ export function listenerFactory(options: ListenerServerOptions) {
       stats: gateway.stats,
       tracer: gateway.tracer,
       ...(options.random ? { random: options.random } : {}),
+      ...(options.shadow ? { shadow: options.shadow } : {}),
     });
     try {
       await app.listen({ host: model.host, port: model.port });

@@ -11,6 +11,10 @@ const HELP = `usage: shadowgate proxy -c FILE [flags]
   -l, --log-level LEVEL      trace|debug|info|warning|error|critical|off (default info)
       --service-node ID      overrides node.id
       --service-cluster NAME overrides node.cluster
+      --shadow-strip-headers LIST  request headers removed from every shadow copy, e.g.
+                             authorization,cookie (env SHADOWGATE_SHADOW_STRIP_HEADERS; default none)
+      --shadow-methods LIST  only these methods are mirrored, e.g. GET,HEAD
+                             (env SHADOWGATE_SHADOW_METHODS; default every method, as Envoy)
 `;
 
 export async function runProxyCommand(args: string[]): Promise<number> {
@@ -20,6 +24,8 @@ export async function runProxyCommand(args: string[]): Promise<number> {
     'log-level': { type: 'string', short: 'l', default: 'info' },
     'service-node': { type: 'string' },
     'service-cluster': { type: 'string' },
+    'shadow-strip-headers': { type: 'string' },
+    'shadow-methods': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, 'proxy');
   if (flags.help) {
@@ -34,6 +40,10 @@ export async function runProxyCommand(args: string[]): Promise<number> {
     logLevel: level,
     ...(flags['service-node'] ? { serviceNode: String(flags['service-node']) } : {}),
     ...(flags['service-cluster'] ? { serviceCluster: String(flags['service-cluster']) } : {}),
+    shadow: {
+      ...(flags['shadow-strip-headers'] !== undefined ? { stripHeaders: String(flags['shadow-strip-headers']) } : {}),
+      ...(flags['shadow-methods'] !== undefined ? { methods: String(flags['shadow-methods']) } : {}),
+    },
   });
   const signal = await untilSignal();
   handle.logger.info(`${signal}: draining listeners`);

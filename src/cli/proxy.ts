@@ -11,6 +11,7 @@ import { listenerFactory } from './listener-server';
 import { AdminServer, startAdminServer } from './admin-server';
 import { createLogger } from './logger';
 import { ConfigError } from '../config/problems';
+import { ShadowOptionsInput, resolveShadowOptions } from '../mirror/shadow-options';
 
 export interface ProxyOptions {
   configPath?: string;
@@ -21,6 +22,8 @@ export interface ProxyOptions {
   serviceCluster?: string;
   logger?: Logger;
   random?: RandomSource;
+  /** --shadow-strip-headers / --shadow-methods; SHADOWGATE_SHADOW_* fill what is not given. */
+  shadow?: ShadowOptionsInput;
 }
 
 export interface ProxyHandle {
@@ -56,7 +59,8 @@ export async function readBootstrapFile(options: ProxyOptions): Promise<Bootstra
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const logger = options.logger ?? createLogger(options.logLevel);
   const bootstrap = await readBootstrapFile(options);
-  const gateway = new Gateway(listenerFactory({ logger, ...(options.random ? { random: options.random } : {}) }), {
+  const shadow = resolveShadowOptions(options.shadow ?? {}, process.env);
+  const gateway = new Gateway(listenerFactory({ logger, shadow, ...(options.random ? { random: options.random } : {}) }), {
     info: (m) => logger.info(m),
     warn: (m) => logger.warn(m),
     error: (m) => logger.error(m),

@@ -1,7 +1,8 @@
 /** Cluster and ClusterLoadAssignment (cluster.proto, endpoint.proto, circuit_breaker.proto). */
 import { CircuitBreakerModel, ClusterLoadAssignmentModel, ClusterModel, ClusterType, EndpointModel, HealthStatus, LbPolicy } from './model';
 import { Problems, joinPath } from './problems';
-import { readDurationMs, readEnum, readList, readMessage, readString, readUint } from './proto-json';
+import { isObject, readDurationMs, readEnum, readList, readMessage, readString, readTypedConfig, readUint } from './proto-json';
+import { HTTP_PROTOCOL_OPTIONS_TYPE } from './type-urls';
 import { readConfigSource } from './config-source';
 import { readSocketAddress } from './listener';
 
@@ -20,12 +21,12 @@ export function readCluster(v: unknown, path: string, p: Problems): ClusterModel
   const m = readMessage(v, path, p, {
     supported: [
       'name', 'type', 'eds_cluster_config', 'connect_timeout', 'per_connection_buffer_limit_bytes', 'lb_policy', 'load_assignment',
-      'circuit_breakers', 'dns_lookup_family', 'dns_refresh_rate', 'alt_stat_name',
+      'circuit_breakers', 'dns_lookup_family', 'dns_refresh_rate', 'alt_stat_name', 'http2_protocol_options', 'typed_extension_protocol_options',
     ],
     unsupported: [
       'cluster_type', 'health_checks', 'max_requests_per_connection', 'outlier_detection', 'lb_subset_config', 'common_lb_config',
-      'transport_socket', 'metadata', 'typed_extension_protocol_options', 'load_balancing_policy', 'upstream_connection_options',
-      'ring_hash_lb_config', 'maglev_lb_config', 'least_request_lb_config', 'round_robin_lb_config', 'http2_protocol_options',
+      'transport_socket', 'metadata', 'load_balancing_policy', 'upstream_connection_options',
+      'ring_hash_lb_config', 'maglev_lb_config', 'least_request_lb_config', 'round_robin_lb_config',
       'http_protocol_options', 'common_http_protocol_options', 'upstream_http_protocol_options', 'cleanup_interval', 'dns_resolvers',
       'typed_dns_resolver_config', 'wait_for_warm_on_init', 'transport_socket_matches', 'track_cluster_stats', 'preconnect_policy',
       'close_connections_on_host_health_failure', 'ignore_health_on_host_removal', 'filters', 'upstream_bind_config', 'protocol_selection',
@@ -59,6 +60,7 @@ export function readCluster(v: unknown, path: string, p: Problems): ClusterModel
   const connectTimeoutMs = readDurationMs(m.connect_timeout, joinPath(path, 'connect_timeout'), p) ?? DEFAULT_CONNECT_TIMEOUT_MS;
   if (connectTimeoutMs === 0) p.add(joinPath(path, 'connect_timeout'), 'must be greater than 0s');
   const circuitBreakers = readCircuitBreakers(m.circuit_breakers, joinPath(path, 'circuit_breakers'), p);
+  const http2 = readUpstreamProtocol(m, path, p);
   if (!name) return undefined;
   return {
     name,
@@ -70,7 +72,33 @@ export function readCluster(v: unknown, path: string, p: Problems): ClusterModel
     endpoints,
     ...(edsServiceName ? { edsServiceName } : {}),
     dnsRefreshRateMs: readDurationMs(m.dns_refresh_rate, joinPath(path, 'dns_refresh_rate'), p) ?? DEFAULT_DNS_REFRESH_MS,
+    http2,
   };
+}
+
+/**
+ * HTTP/2 to the upstream, as Envoy bootstraps declare it for their xDS cluster: the deprecated
+ * `http2_protocol_options: {}` or HttpProtocolOptions in `typed_extension_protocol_options`. The gRPC
+ * clients (xDS, OTLP) use it; proxying requests to an HTTP/2 cluster is refused by the snapshot check.
+ */
+function readUpstreamProtocol(m: Record<string, unknown>, path: string, p: Problems): boolean {
+  let http2 = m.http2_protocol_options !== undefined;
+  const ext = m.typed_extension_protocol_options;
+  if (ext === undefined) return http2;
+  const ep = joinPath(path, 'typed_extension_protocol_options');
+  if (!isObject(ext)) {
+    p.add(ep, 'expected a map of extension name to typed config');
+    return http2;
+  }
+  for (const [key, value] of Object.entries(ext)) {
+    const kp = joinPath(ep, key);
+    const typed = readTypedConfig(value, kp, p, [HTTP_PROTOCOL_OPTIONS_TYPE]);
+    if (!typed) continue;
+    const o = readMessage(typed.body, kp, p, { supported: ['explicit_http_config', 'use_downstream_protocol_config', 'auto_config', 'common_http_protocol_options'], unsupported: ['upstream_http_protocol_options', 'http_filters', 'header_validation_config'] });
+    const explicit = isObject(o?.explicit_http_config) ? o.explicit_http_config : undefined;
+    if (explicit && explicit.http2_protocol_options !== undefined) http2 = true;
+  }
+  return http2;
 }
 
 function readCircuitBreakers(v: unknown, path: string, p: Problems): CircuitBreakerModel {

@@ -229,6 +229,8 @@ export interface ClusterModel {
   endpoints: EndpointModel[];
   edsServiceName?: string;
   dnsRefreshRateMs: number;
+  /** Declared HTTP/2 (gRPC clusters such as the xDS server); routes cannot forward to these yet. */
+  http2: boolean;
 }
 
 export interface ClusterLoadAssignmentModel {

@@ -151,6 +151,7 @@ function checkClusterReferences(rc: RouteConfigModel, clusters: ReadonlyMap<stri
       if (r.action.kind !== 'route') return;
       const spec = r.action.cluster;
       if (spec.kind === 'cluster' && !clusters.has(spec.name)) p.add(joinPath(routePath, 'route.cluster'), `route: unknown cluster '${spec.name}'`);
+      if (spec.kind === 'cluster' && clusters.get(spec.name)?.http2) p.add(joinPath(routePath, 'route.cluster'), `cluster '${spec.name}' is HTTP/2; shadowgate forwards requests over HTTP/1.1 only (yet)`);
       if (spec.kind === 'weighted') {
         spec.clusters.forEach((c, j) => {
           if (!clusters.has(c.name)) p.add(joinPath(joinPath(routePath, 'route.weighted_clusters.clusters'), j), `route: unknown weighted cluster '${c.name}'`);

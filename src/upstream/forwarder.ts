@@ -20,6 +20,8 @@ export interface ForwardRequest {
   autoHostRewrite?: boolean;
   /** Aborted when the downstream goes away. */
   signal?: AbortSignal;
+  /** Called once the circuit breaker has admitted the request, just before it is dispatched (shadow_sent). */
+  onDispatch?: () => void;
 }
 
 export interface ForwardSuccess {
@@ -49,6 +51,7 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
     return { ok: false, failure: { kind: 'overflow' }, host };
   }
   const stats = cluster.stats;
+  req.onDispatch?.();
   stats.rqTotal.inc();
   host.active++;
   host.total++;

@@ -1,0 +1,82 @@
+/**
+ * Envoy's ShadowWriterImpl (source/common/router/shadow_writer_impl.cc): sends a finished copy of a
+ * request to a mirror cluster and forgets it. It knows only the cluster manager: the cluster is looked
+ * up when the shadow leaves (a cluster removed by CDS meanwhile means the shadow is dropped), the copy
+ * goes through that cluster's own circuit breaker and pool via the shared forwarder (so it also shows in
+ * the mirror cluster's upstream_rq_* stats, as in Envoy), it is never retried (the async client has a
+ * null retry policy, envoy#14548), and its response is read and thrown away.
+ *
+ * `shadow()` returns at once and never throws; nothing about a shadow can reach the primary.
+ */
+import { finished } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { HeaderMap } from '../gateway/hop-by-hop';
+import { ClusterManager } from '../upstream/cluster-manager';
+import { UpstreamCluster } from '../upstream/upstream-cluster';
+import { forward } from '../upstream/forwarder';
+import { ShadowClusterStats, ShadowStats } from './shadow-stats';
+
+export interface ShadowRequest {
+  cluster: string;
+  method: string;
+  path: string;
+  headers: HeaderMap;
+  /** The whole body (buffered shadows leave once it has all arrived), or null. */
+  body: Buffer | null;
+  /** The route's timeout; 0 means none (RequestOptions.setTimeout(global_timeout_), router.cc). */
+  timeoutMs: number;
+}
+
+export type ShadowLog = (msg: string) => void;
+
+export class ShadowWriter {
+  constructor(private readonly clusters: ClusterManager, private readonly stats: ShadowStats, private readonly log: ShadowLog = () => undefined) {}
+
+  shadow(req: ShadowRequest): void {
+    const stats = this.stats.forCluster(req.cluster);
+    const cluster = this.clusters.get(req.cluster);
+    if (!cluster) {
+      // shadow_writer_impl.cc: "shadow cluster '{}' does not exist" — dropped.
+      stats.dropped.inc();
+      this.log(`shadow cluster '${req.cluster}' does not exist`);
+      return;
+    }
+    this.send(cluster, req, stats).catch((err: Error) => {
+      stats.failed.inc();
+      this.log(`shadow to '${req.cluster}' failed: ${err.message}`);
+    });
+  }
+
+  private async send(cluster: UpstreamCluster, req: ShadowRequest, stats: ShadowClusterStats): Promise<void> {
+    let dispatched = false;
+    const outcome = await forward(cluster, {
+      method: req.method,
+      path: req.path,
+      headers: req.headers,
+      body: req.body,
+      timeoutMs: req.timeoutMs,
+      // auto_host_rewrite is not applied to shadows: they are built before a host is chosen (envoy#9326).
+      autoHostRewrite: false,
+      onDispatch: () => {
+        dispatched = true;
+        stats.sent.inc();
+      },
+    });
+    if (!outcome.ok) {
+      // Before dispatch (breaker saturated, no healthy host) nothing went out: dropped, not failed.
+      (dispatched ? stats.failed : stats.dropped).inc();
+      if (!dispatched) this.log(`shadow to '${req.cluster}' dropped: ${outcome.failure.kind}`);
+      return;
+    }
+    const complete = await discard(outcome.body);
+    (complete && outcome.statusCode < 500 ? stats.succeeded : stats.failed).inc();
+  }
+}
+
+/** Reads a response body to its end and drops it; false when it errored or closed early. */
+function discard(body: Readable): Promise<boolean> {
+  return new Promise((resolve) => {
+    finished(body, (err) => resolve(!err));
+    body.resume();
+  });
+}

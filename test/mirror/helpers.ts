@@ -1,0 +1,68 @@
+/**
+ * Shared pieces of the mirror tests: a gateway started with shadow options, a route with mirror policies,
+ * a stat reader, and latency sampling for "the primary never notices the shadow".
+ */
+import { stringify } from 'yaml';
+import pino from 'pino';
+import { Dispatcher, Pool, request } from 'undici';
+import { startProxy } from '../../src/cli/proxy';
+import type { ShadowOptionsInput } from '../../src/mirror/shadow-options';
+import type { RandomSource } from '../../src/routing/route-table';
+import type { TestGateway } from '../helpers/gateway';
+
+export async function startMirrorGateway(bootstrap: object, options: { random?: RandomSource; shadow?: ShadowOptionsInput } = {}): Promise<TestGateway> {
+  const handle = await startProxy({ configYaml: stringify(bootstrap), logger: pino({ level: process.env.SG_TEST_LOG ?? 'silent' }), ...options });
+  const first = [...handle.gateway.current.listeners.keys()][0];
+  const port = (name = first): number => handle.gateway.listenerPort(name) ?? 0;
+  return {
+    handle,
+    url: `http://127.0.0.1:${port()}`,
+    port,
+    adminUrl: handle.admin ? `http://127.0.0.1:${handle.admin.port}` : '',
+    close: () => handle.close(),
+  };
+}
+
+/** A route forwarding `prefix` to `cluster` with the given mirror policies (and extra RouteAction fields). */
+export function mirrorRoute(prefix: string, cluster: string, policies: object[], action: object = {}, route: object = {}): object {
+  return { match: { prefix }, route: { cluster, ...(policies.length > 0 ? { request_mirror_policies: policies } : {}), ...action }, ...route };
+}
+
+/** One counter or gauge from the gateway's in-process stats store (0 when never created). */
+export function stat(gw: TestGateway, name: string): number {
+  const found = gw.handle.gateway.stats.json((n) => n === name).stats[0];
+  return found ? found.value : 0;
+}
+
+/** Polls until `check()` is true (shadows are asynchronous by design). */
+export async function eventually(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export interface Timed {
+  status: number;
+  body: string;
+  ms: number;
+}
+
+/** One request on `dispatcher` (a keep-alive pool or agent), timed from send to the last body byte. */
+export async function timed(dispatcher: Dispatcher, url: string, opts: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<Timed> {
+  const started = performance.now();
+  const res = await request(url, { dispatcher, method: (opts.method ?? 'GET') as 'GET', ...(opts.body !== undefined ? { body: opts.body } : {}), ...(opts.headers ? { headers: opts.headers } : {}) });
+  const body = await res.body.text();
+  return { status: res.statusCode, body, ms: performance.now() - started };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** A single keep-alive connection: consecutive requests share one socket (the nginx mirror failure). */
+export function oneConnection(origin: string): Pool {
+  return new Pool(origin, { connections: 1, pipelining: 1 });
+}
