@@ -23,7 +23,12 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
     const down = prepareDownstreamRequest(hcm, request.headers, request.socket.remoteAddress ?? '', request.socket.localPort ?? model.port);
     gw.requestId = down.requestId;
     gw.upstreamHeaders = down.headers;
-    const route = routeTable?.match({ method: request.method, authority: down.authority, path: request.url, headers: down.headers, scheme: 'http' }, random);
+    // Envoy draws one random value per stream (the stream id) and uses it for every runtime_fraction of the
+    // route table and for the weighted-cluster pick, so consecutive 50 % routes see the same value.
+    const streamRandom = random();
+    const sameRandom = (): number => streamRandom;
+    const view = { method: request.method, authority: down.authority, path: request.url, headers: down.headers, scheme: 'http', rawHeaders: request.raw.rawHeaders };
+    const route = routeTable?.match(view, sameRandom);
     if (!route) {
       stats.noRoute.inc();
       sendLocalReply(request, reply, { status: 404, body: '', flag: 'NR' });
@@ -42,7 +47,7 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
       const name = Array.isArray(value) ? value[0] : value;
       target = name && action.headerTarget ? { clusterName: name, ...action.headerTarget } : undefined;
     } else {
-      target = pickTarget(action, random);
+      target = pickTarget(action, sameRandom);
     }
     if (!target || !opts.clusters.get(target.clusterName)) {
       // Envoy: cluster_not_found_response_code (503 by default), empty body, flag NC.

@@ -9,6 +9,8 @@ export interface RequestView {
   path: string;
   headers: IncomingHttpHeaders;
   scheme: string;
+  /** Node's rawHeaders (name, value, name, value …): tells repeated header lines apart from one value. */
+  rawHeaders?: readonly string[];
 }
 
 /** Value of a header for matching; Envoy's pseudo-headers map onto the request line. */
@@ -24,7 +26,16 @@ export function headerValue(req: RequestView, name: string): string | undefined 
   }
   const v = req.headers[name];
   // Envoy joins multiple values with ',' before matching (getAllOfHeaderAsString).
-  return Array.isArray(v) ? v.join(',') : v;
+  if (Array.isArray(v)) return v.join(',');
+  // Node joined repeated lines with ", "; undo that when the value is still what the client sent.
+  if (v !== undefined && req.rawHeaders && v.includes(', ')) return rejoin(req.rawHeaders, name, v) ?? v;
+  return v;
+}
+
+function rejoin(raw: readonly string[], name: string, joined: string): string | undefined {
+  const values: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name) values.push(raw[i + 1]);
+  return values.length > 1 && values.join(', ') === joined ? values.join(',') : undefined;
 }
 
 /** The path without query string and fragment (Envoy's removeQueryAndFragment). */
