@@ -66,3 +66,24 @@ export function median(xs: number[]): number {
 export function oneConnection(origin: string): Pool {
   return new Pool(origin, { connections: 1, pipelining: 1 });
 }
+
+/** An upstream that resets the connection as soon as the first body bytes arrive (reset mid-body). */
+export async function startResettingUpstream(): Promise<{ port: number; seen: () => number; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  let seen = 0;
+  const server = createServer((req) => {
+    seen++;
+    req.once('data', () => req.socket.destroy());
+    req.once('end', () => req.socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  return {
+    port,
+    seen: () => seen,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
