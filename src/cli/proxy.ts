@@ -11,6 +11,7 @@ import { listenerFactory } from './listener-server';
 import { AdminServer, startAdminServer } from './admin-server';
 import { createLogger } from './logger';
 import { ConfigError } from '../config/problems';
+import { XdsHandle, startXds } from '../xds/xds-starter';
 import { ShadowOptionsInput, resolveShadowOptions } from '../mirror/shadow-options';
 
 export interface ProxyOptions {
@@ -30,15 +31,10 @@ export interface ProxyHandle {
   gateway: Gateway;
   bootstrap: BootstrapModel;
   admin?: AdminServer;
+  /** The xDS client, when the bootstrap has dynamic_resources.ads_config. */
+  xds?: XdsHandle;
   logger: Logger;
   close(): Promise<void>;
-}
-
-/** Hook for the xDS client: started when the bootstrap asks for ADS; returns its stop function. */
-export type XdsStarter = (gateway: Gateway, bootstrap: BootstrapModel, logger: Logger) => Promise<() => Promise<void>>;
-let xdsStarter: XdsStarter | undefined;
-export function registerXdsStarter(starter: XdsStarter): void {
-  xdsStarter = starter;
 }
 
 export async function readBootstrapFile(options: ProxyOptions): Promise<BootstrapModel> {
@@ -74,6 +70,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   };
   let admin: AdminServer | undefined;
   let stopXds: (() => Promise<void>) | undefined;
+  let xds: XdsHandle | undefined;
   const close = async (): Promise<void> => {
     await stopXds?.();
     await admin?.close();
@@ -86,13 +83,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     }
     await gateway.apply(bootstrap.staticSnapshot);
     if (bootstrap.ads) {
-      if (!xdsStarter) throw new ConfigError([{ path: 'dynamic_resources', message: 'this build has no xDS client' }]);
-      stopXds = await xdsStarter(gateway, bootstrap, logger);
+      xds = await startXds(gateway, bootstrap, logger);
+      stopXds = xds.stop;
     }
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
   }
   logger.info({ listeners: [...gateway.current.listeners.keys()].map((n) => `${n}@${gateway.listenerPort(n)}`), admin: admin?.port }, 'shadowgate proxy started');
-  return { gateway, bootstrap, ...(admin ? { admin } : {}), logger, close };
+  return { gateway, bootstrap, ...(admin ? { admin } : {}), ...(xds ? { xds } : {}), logger, close };
 }

@@ -1,0 +1,70 @@
+/**
+ * Starts the xDS client for a bootstrap with dynamic_resources.ads_config: the management server is
+ * the first endpoint of the static cluster ads_config names (envoy_grpc.cluster_name). Start-up waits
+ * for the first LDS/CDS answers and for warming, as Envoy's init manager does, bounded by the initial
+ * fetch timeout; the admin server is already up meanwhile.
+ */
+import type { Logger } from 'pino';
+import { BootstrapModel } from '../config/bootstrap';
+import { ConfigError } from '../config/problems';
+import { AdsClient } from './ads-client';
+import { XdsConfigUpdater, XdsGateway } from './xds-updater';
+import { buildNodeMessage } from './xds-node';
+import { JitteredBackoff } from './xds-backoff';
+
+export interface XdsHandle {
+  client: AdsClient;
+  updater: XdsConfigUpdater;
+  stop(): Promise<void>;
+}
+
+export interface XdsStartOptions {
+  initTimeoutMs?: number;
+  backoff?: JitteredBackoff;
+}
+
+export function adsTarget(bootstrap: BootstrapModel): string {
+  const name = bootstrap.ads?.clusterName ?? '';
+  const endpoint = bootstrap.staticSnapshot.clusters.get(name)?.endpoints[0];
+  if (!endpoint) {
+    throw new ConfigError([{ path: 'dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name', message: `static cluster "${name}" has no endpoint to reach the management server at` }]);
+  }
+  const host = endpoint.hostname ?? endpoint.host;
+  return `${host.includes(':') ? `[${host}]` : host}:${endpoint.port}`;
+}
+
+export async function startXds(gateway: XdsGateway, bootstrap: BootstrapModel, logger: Logger, options: XdsStartOptions = {}): Promise<XdsHandle> {
+  const ads = bootstrap.ads;
+  if (!ads) throw new ConfigError([{ path: 'dynamic_resources.ads_config', message: 'is required for the xDS client' }]);
+  const log = logger.child({ component: 'xds' });
+  const target = adsTarget(bootstrap);
+  const updater = new XdsConfigUpdater({
+    gateway,
+    staticSnapshot: bootstrap.staticSnapshot,
+    ldsOverAds: bootstrap.ldsOverAds,
+    cdsOverAds: bootstrap.cdsOverAds,
+    log,
+    ...(options.initTimeoutMs !== undefined ? { initTimeoutMs: options.initTimeoutMs } : {}),
+  });
+  const client = new AdsClient({
+    target,
+    protocol: ads.apiType === 'DELTA_GRPC' ? 'delta' : 'sotw',
+    node: buildNodeMessage(bootstrap.node),
+    nodeOnFirstMessageOnly: ads.setNodeOnFirstMessageOnly,
+    updater,
+    stats: gateway.stats,
+    log,
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+  });
+  client.start();
+  await updater.initialized;
+  return {
+    client,
+    updater,
+    stop: async () => {
+      client.stop();
+      updater.close();
+      await updater.idle();
+    },
+  };
+}
