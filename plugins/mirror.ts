@@ -22,6 +22,7 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
     stats: opts.stats,
     random: opts.random ?? defaultRandom,
     options: opts.shadow ?? DEFAULT_SHADOW_OPTIONS,
+    ...(opts.tracer.enabled ? { tracer: opts.tracer } : {}),
     log: (msg) => app.log.debug(msg),
   });
   app.addHook('preHandler', (request, reply, done) => {

@@ -17,7 +17,13 @@ import { TeeOutcome, teeBody } from './body-tee';
 import { buildShadowHeaders, envoyLocalAddress } from './shadow-headers';
 import { ShadowOptions } from './shadow-options';
 import { ShadowClusterStats, ShadowStats } from './shadow-stats';
-import { ShadowLog, ShadowWriter } from './shadow-writer';
+import { ShadowLog, ShadowSpan, ShadowWriter } from './shadow-writer';
+import type { ClientSpanInfo, HeaderCarrier, ServerSpanHandle } from '../telemetry';
+
+/** The slice of the GatewayTracer the mirror uses: one CLIENT span named "mirror" per shadow. */
+export interface MirrorTracer {
+  startClientSpan(parent: ServerSpanHandle, info: ClientSpanInfo): ShadowSpan & { inject(headers: HeaderCarrier): void };
+}
 
 export interface MirrorDeps {
   clusters: ClusterManager;
@@ -27,6 +33,7 @@ export interface MirrorDeps {
   log?: ShadowLog;
   /** What the shadows append to x-forwarded-for; Envoy's LocalInfo address by default. */
   localAddress?: string;
+  tracer?: MirrorTracer;
 }
 
 export interface MirroredRequest {
@@ -44,6 +51,7 @@ interface SelectedShadow {
   cluster: string;
   headers: HeaderMap;
   stats: ShadowClusterStats;
+  traceSampled: boolean | undefined;
 }
 
 /** Envoy's Utility::isUpgrade: Connection lists "upgrade" and an Upgrade header is present. */
@@ -93,7 +101,8 @@ export class RequestMirror {
 
     const send = (body: Buffer | null): void => {
       for (const s of selected) {
-        this.writer.shadow({ cluster: s.cluster, method: req.method, path: gw.upstreamPath, headers: s.headers, body, timeoutMs: action.timeoutMs });
+        const span = this.mirrorSpan(gw, req.method, s);
+        this.writer.shadow({ cluster: s.cluster, method: req.method, path: gw.upstreamPath, headers: s.headers, body, timeoutMs: action.timeoutMs, ...(span ? { span } : {}) });
       }
     };
     // setImmediate: the primary is dispatched first, as in Envoy where its upstream request exists
@@ -138,8 +147,33 @@ export class RequestMirror {
         continue;
       }
       // Copied now: the primary's forwarder may still change its own headers (auto_host_rewrite).
-      out.push({ cluster, stats, headers: buildShadowHeaders(gw.upstreamHeaders, policy, this.deps.options, this.localAddress) });
+      out.push({ cluster, stats, traceSampled: policy.traceSampled, headers: buildShadowHeaders(gw.upstreamHeaders, policy, this.deps.options, this.localAddress) });
     }
     return out;
+  }
+
+  /**
+   * Envoy's shadow span: a child of the downstream span named "mirror", sampled per the policy's
+   * trace_sampled (unset ⇒ the parent's decision), its context injected into the copy (router.cc
+   * setParentSpan / setChildSpanName("mirror") / setSampled). Best effort: a tracer error means no span.
+   */
+  private mirrorSpan(gw: RequestState, method: string, s: SelectedShadow): ShadowSpan | undefined {
+    const tracer = this.deps.tracer;
+    if (!tracer || !gw.span) return undefined;
+    try {
+      const span = tracer.startClientSpan(gw.span, {
+        name: 'mirror',
+        cluster: s.cluster,
+        method,
+        url: gw.upstreamPath,
+        host: typeof s.headers.host === 'string' ? s.headers.host : '',
+        shadow: true,
+        ...(s.traceSampled !== undefined ? { sampled: s.traceSampled } : {}),
+      });
+      span.inject(s.headers as HeaderCarrier);
+      return span;
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -25,6 +25,13 @@ export interface ShadowRequest {
   body: Buffer | null;
   /** The route's timeout; 0 means none (RequestOptions.setTimeout(global_timeout_), router.cc). */
   timeoutMs: number;
+  /** The "mirror" child span, ended here with the shadow's outcome (async_client_impl.cc). */
+  span?: ShadowSpan;
+}
+
+/** What the writer needs of a tracing span: an end with a status or an error. */
+export interface ShadowSpan {
+  end(statusCode?: number, error?: unknown): void;
 }
 
 export type ShadowLog = (msg: string) => void;
@@ -39,11 +46,13 @@ export class ShadowWriter {
       // shadow_writer_impl.cc: "shadow cluster '{}' does not exist" — dropped.
       stats.dropped.inc();
       this.log(`shadow cluster '${req.cluster}' does not exist`);
+      endSpan(req.span, undefined, 'cluster_not_found');
       return;
     }
     this.send(cluster, req, stats).catch((err: Error) => {
       stats.failed.inc();
       this.log(`shadow to '${req.cluster}' failed: ${err.message}`);
+      endSpan(req.span, undefined, err);
     });
   }
 
@@ -66,10 +75,21 @@ export class ShadowWriter {
       // Before dispatch (breaker saturated, no healthy host) nothing went out: dropped, not failed.
       (dispatched ? stats.failed : stats.dropped).inc();
       if (!dispatched) this.log(`shadow to '${req.cluster}' dropped: ${outcome.failure.kind}`);
+      endSpan(req.span, undefined, outcome.failure.kind);
       return;
     }
     const complete = await discard(outcome.body);
     (complete && outcome.statusCode < 500 ? stats.succeeded : stats.failed).inc();
+    endSpan(req.span, outcome.statusCode, complete ? undefined : 'reset');
+  }
+}
+
+/** A tracing problem must not turn into a shadow problem, let alone a primary one. */
+function endSpan(span: ShadowSpan | undefined, statusCode: number | undefined, error: unknown): void {
+  try {
+    span?.end(statusCode, error);
+  } catch {
+    // ignored: spans are best effort
   }
 }
 
