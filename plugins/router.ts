@@ -57,20 +57,29 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
     }
     gw.target = target;
     gw.upstreamPath = finalizeUpstreamRequest(action, target, down.headers, request.url, hcm.suppressEnvoyHeaders);
+    // auto_host_rewrite swaps Host for the endpoint's DNS name (in the forwarder, once the host is picked);
+    // Envoy keeps the replaced Host in x-envoy-original-host, as for host_rewrite_literal.
+    const type = opts.clusters.get(target.clusterName)?.model.type;
+    if (action.autoHostRewrite && (type === 'STRICT_DNS' || type === 'LOGICAL_DNS') && !hcm.suppressEnvoyHeaders && typeof down.headers.host === 'string') {
+      down.headers['x-envoy-original-host'] = down.headers.host;
+    }
     done();
   });
 
   function sendLocalAction(request: FastifyRequest, reply: FastifyReply, action: LocalAction, authority: string): void {
     const stats = request.gw.listener.stats;
+    const xfp = request.gw.upstreamHeaders['x-forwarded-proto'];
+    const target = { scheme: 'http', forwardedProto: typeof xfp === 'string' ? xfp : 'http', authority, path: request.url };
     if (action.redirect) {
       stats.redirect.inc();
-      const location = buildRedirectLocation(action.redirect, 'http', authority, request.url, action.matchedPrefixLength);
-      reply.header('location', location);
+      reply.header('location', buildRedirectLocation(action.redirect, target, action.matchedPrefixLength));
       sendLocalReply(request, reply, { status: action.redirect.responseCode, body: '', flag: '' }, action.responseHeaderOps);
       return;
     }
     const direct = action.directResponse!;
     stats.directResponse.inc();
+    // Envoy (router.cc) adds a Location, the request's own URL, to 201 and 3xx direct responses.
+    if (direct.status === 201 || (direct.status >= 300 && direct.status < 400)) reply.header('location', buildRedirectLocation(undefined, target));
     sendLocalReply(request, reply, { status: direct.status, body: direct.body ?? '', flag: '' }, action.responseHeaderOps);
   }
 }, { name: 'shadowgate-router', dependencies: ['shadowgate-config-store'] });

@@ -1,6 +1,7 @@
 /**
  * The router's finalizeRequestHeaders for the chosen target: route/vhost/global header mutations
- * (pre-flattened on the target), path rewrite with x-envoy-original-path, host rewrite, expected timeout.
+ * (pre-flattened on the target), path rewrite with x-envoy-original-path, host rewrite with
+ * x-envoy-original-host, expected timeout.
  */
 import { ClusterTarget, ForwardAction } from '../routing/compiled-route';
 import { applyHeaderOps } from '../routing/header-mutations';
@@ -14,7 +15,11 @@ export function finalizeUpstreamRequest(action: ForwardAction, target: Omit<Clus
     if (upstreamPath === '' || upstreamPath[0] !== '/') upstreamPath = `/${upstreamPath}`;
     if (!suppressEnvoyHeaders && upstreamPath !== path) headers['x-envoy-original-path'] = path;
   }
-  if (target.hostRewriteLiteral) headers.host = target.hostRewriteLiteral;
+  if (target.hostRewriteLiteral) {
+    // Envoy ≥ 1.35 (Utility::updateAuthority) keeps the host it replaced in x-envoy-original-host.
+    if (!suppressEnvoyHeaders && typeof headers.host === 'string' && headers.host !== '') headers['x-envoy-original-host'] = headers.host;
+    headers.host = target.hostRewriteLiteral;
+  }
   if (!suppressEnvoyHeaders && action.timeoutMs > 0) headers['x-envoy-expected-rq-timeout-ms'] = String(action.timeoutMs);
   return upstreamPath;
 }

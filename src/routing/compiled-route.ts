@@ -32,7 +32,7 @@ export interface LocalAction {
   kind: 'redirect' | 'direct_response';
   redirect?: RedirectModel;
   directResponse?: DirectResponseModel;
-  /** Length of the matched prefix, for a redirect's prefix_rewrite. */
+  /** Length of the matched prefix (or `path`), for a redirect's prefix_rewrite. */
   matchedPrefixLength: number;
   responseHeaderOps: readonly CompiledHeaderOp[];
 }
