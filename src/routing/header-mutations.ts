@@ -1,8 +1,9 @@
 /**
  * Request/response header mutations, flattened at config time into one ordered list per target.
- * Envoy's order: each level removes then adds; levels run weighted-cluster → route → virtual host →
- * route configuration, so the more general level wins an overwrite — unless
- * most_specific_header_mutations_wins reverses the order.
+ * Envoy's order: each level removes then adds; the weighted cluster's own mutations always run first
+ * (WeightedClusterEntry::finalizeRequestHeaders), then route → virtual host → route configuration, so
+ * the more general level wins an overwrite — unless most_specific_header_mutations_wins reverses those
+ * three (route configuration → virtual host → route). The weighted cluster stays first either way.
  */
 import { HeaderMutationsModel, HeaderValueOptionModel } from '../config/model';
 
@@ -10,9 +11,10 @@ export type HeaderMap = Record<string, string | string[] | undefined>;
 
 export type CompiledHeaderOp = { remove: string } | { add: HeaderValueOptionModel };
 
-export function compileMutations(levels: (HeaderMutationsModel | undefined)[], which: 'request' | 'response', mostSpecificWins: boolean): CompiledHeaderOp[] {
+export function compileMutations(levels: (HeaderMutationsModel | undefined)[], which: 'request' | 'response', mostSpecificWins: boolean, clusterLevel?: HeaderMutationsModel): CompiledHeaderOp[] {
   const ordered = levels.filter((l): l is HeaderMutationsModel => l !== undefined);
   if (mostSpecificWins) ordered.reverse();
+  if (clusterLevel) ordered.unshift(clusterLevel);
   const ops: CompiledHeaderOp[] = [];
   for (const level of ordered) {
     const removes = which === 'request' ? level.requestHeadersToRemove : level.responseHeadersToRemove;

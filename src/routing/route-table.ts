@@ -56,20 +56,21 @@ function compileVirtualHost(rc: RouteConfigModel, vh: VirtualHostModel): Compile
 
 function compileRoute(rc: RouteConfigModel, vh: VirtualHostModel, r: RouteModel, index: number): CompiledRoute {
   const name = r.name || `${vh.name}/route_${index}`;
-  const levels = (extra?: HeaderMutationsModel) => [extra, r, vh, rc];
+  const levels = [r, vh, rc];
   const mostSpecific = rc.mostSpecificHeaderMutationsWins;
   let action: ForwardAction | LocalAction;
   if (r.action.kind === 'route') {
-    action = compileForward(r.action, r.match, rc, vh, (extra) => ({
-      requestHeaderOps: compileMutations(levels(extra), 'request', mostSpecific),
-      responseHeaderOps: compileMutations(levels(extra), 'response', mostSpecific),
+    action = compileForward(r.action, r.match, rc, vh, (cluster) => ({
+      requestHeaderOps: compileMutations(levels, 'request', mostSpecific, cluster),
+      responseHeaderOps: compileMutations(levels, 'response', mostSpecific, cluster),
     }));
   } else {
     action = {
       kind: r.action.kind,
       ...(r.action.kind === 'redirect' ? { redirect: r.action } : { directResponse: r.action }),
-      matchedPrefixLength: r.match.pathKind === 'prefix' || r.match.pathKind === 'path_separated_prefix' ? r.match.pathValue.length : 0,
-      responseHeaderOps: compileMutations(levels(), 'response', mostSpecific),
+      // The part of :path a redirect's prefix_rewrite replaces: the prefix, or the whole path for `path`.
+      matchedPrefixLength: r.match.pathKind === 'safe_regex' ? 0 : r.match.pathValue.length,
+      responseHeaderOps: compileMutations(levels, 'response', mostSpecific),
     };
   }
   return {
@@ -105,8 +106,8 @@ function compileForward(a: RouteForwardModel, match: RouteMatchModel, rc: RouteC
   const targets = spec.clusters.map((c: WeightedClusterEntryModel) => ({
     clusterName: c.name,
     ...opsFor(c),
-    // A per-cluster host_rewrite_literal wins over the route's.
-    ...(c.hostRewriteLiteral ? { hostRewriteLiteral: c.hostRewriteLiteral } : literal),
+    // Envoy sets the weighted cluster's host_rewrite_literal first, then the route's: the route's wins.
+    ...(a.hostRewriteLiteral ? literal : c.hostRewriteLiteral ? { hostRewriteLiteral: c.hostRewriteLiteral } : {}),
   }));
   let running = 0;
   const cumulativeWeights = spec.clusters.map((c) => (running += c.weight));
