@@ -12,6 +12,7 @@ import { AdminServer, startAdminServer } from './admin-server';
 import { createLogger } from './logger';
 import { ConfigError } from '../config/problems';
 import { XdsHandle, startXds } from '../xds/xds-starter';
+import { GatewayTracer, resolveTracingSettings } from '../telemetry';
 import { ShadowOptionsInput, resolveShadowOptions } from '../mirror/shadow-options';
 
 export interface ProxyOptions {
@@ -25,6 +26,8 @@ export interface ProxyOptions {
   random?: RandomSource;
   /** --shadow-strip-headers / --shadow-methods; SHADOWGATE_SHADOW_* fill what is not given. */
   shadow?: ShadowOptionsInput;
+  /** Environment for OTEL_* settings (tests pass their own). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface ProxyHandle {
@@ -62,6 +65,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     error: (m) => logger.error(m),
   });
   gateway.node = { id: bootstrap.node.id, cluster: bootstrap.node.cluster };
+  gateway.tracer = createTracer(bootstrap, gateway, logger, options.env ?? process.env);
   gateway.describe = {
     bootstrap: bootstrap.raw,
     loadedAt: new Date(),
@@ -92,4 +96,18 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   }
   logger.info({ listeners: [...gateway.current.listeners.keys()].map((n) => `${n}@${gateway.listenerPort(n)}`), admin: admin?.port }, 'shadowgate proxy started');
   return { gateway, bootstrap, ...(admin ? { admin } : {}), ...(xds ? { xds } : {}), logger, close };
+}
+
+/**
+ * One tracer per gateway: OTEL_* settings, refined by the first static listener's HCM `tracing` block
+ * (an Envoy `provider` naming a cluster is resolved against the static clusters).
+ */
+function createTracer(bootstrap: BootstrapModel, gateway: Gateway, logger: Logger, env: Record<string, string | undefined>): GatewayTracer {
+  const hcmTracing = bootstrap.staticSnapshot.listeners.find((l) => l.hcm.tracing)?.hcm.tracing?.raw;
+  const resolveCluster = (name: string): string | undefined => {
+    const endpoint = bootstrap.staticSnapshot.clusters.get(name)?.endpoints[0];
+    return endpoint ? `http://${endpoint.host}:${endpoint.port}` : undefined;
+  };
+  const settings = resolveTracingSettings(env, hcmTracing, { resolveCluster });
+  return new GatewayTracer(settings, { logger: logger.child({ component: 'tracing' }), stats: gateway.stats });
 }
