@@ -32,7 +32,7 @@ export async function runValidateCommand(args: string[]): Promise<number> {
     for (const w of result.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
     if (!result.snapshot) throw new ConfigError(result.problems);
   } else {
-    readBootstrap(doc);
+    for (const w of readBootstrap(doc).warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
   }
   process.stdout.write(`${file}: valid\n`);
   return 0;

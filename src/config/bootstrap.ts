@@ -2,7 +2,7 @@
  * The Envoy v3 bootstrap (bootstrap.proto): node, admin, static_resources, dynamic_resources.
  * Parsed from YAML or JSON text; every problem is reported with its field path.
  */
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, Problem, Problems, joinPath } from './problems';
 import { JsonObject, isObject, readBool, readEnum, readList, readMessage, readString } from './proto-json';
 import { readSocketAddress } from './listener';
@@ -33,6 +33,8 @@ export interface BootstrapModel {
   cdsOverAds: boolean;
   /** The document as loaded, for /config_dump's BootstrapConfigDump. */
   raw: JsonObject;
+  /** What was accepted but skipped (e.g. an is_optional http filter shadowgate does not implement). */
+  warnings: Problem[];
 }
 
 export interface BootstrapOverrides {
@@ -42,11 +44,12 @@ export interface BootstrapOverrides {
 
 /** Parses YAML (a superset of JSON) and reports syntax errors with line numbers. */
 export function parseConfigText(text: string, source: string): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => {
-      const line = e.linePos?.[0];
-      return { path: line ? `${source}:${line.line}:${line.col}` : source, message: `invalid YAML: ${e.message.split('\n')[0]}` };
+      const { line, col } = lineCounter.linePos(e.pos[0]);
+      return { path: `${source}:${line}:${col}`, message: `invalid YAML: ${e.message.split('\n')[0]}` };
     }));
   }
   return doc.toJS({ maxAliasCount: 100 });
@@ -79,7 +82,7 @@ export function readBootstrap(doc: unknown, overrides: BootstrapOverrides = {}):
     if (staticResult.snapshot && !cluster) p.add('dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name', `unknown static cluster "${dynamic.ads.clusterName}"`);
   }
   if (!staticResult.snapshot || !p.ok) throw new ConfigError(p.list, p.warnings);
-  return deepFreeze({ node, ...(admin ? { admin } : {}), staticSnapshot: staticResult.snapshot, ...dynamic, raw: m });
+  return deepFreeze({ node, ...(admin ? { admin } : {}), staticSnapshot: staticResult.snapshot, ...dynamic, raw: m, warnings: p.warnings });
 }
 
 function readNode(v: unknown, path: string, p: Problems, overrides: BootstrapOverrides): NodeInfo {

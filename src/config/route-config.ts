@@ -7,6 +7,7 @@ import { regexError } from './regex';
 import { HEADER_MUTATION_FIELDS, readHeaderMutations, readHeadersToRemove } from './header-options';
 import { readMirrorPolicies } from './mirror-policy';
 import { readDirectResponse, readRedirect, readRouteAction } from './route-action';
+import { rememberIndex, sourceIndex } from './source-index';
 
 export function readRouteConfiguration(v: unknown, path: string, p: Problems): RouteConfigModel | undefined {
   const m = readMessage(v, path, p, {
@@ -24,9 +25,9 @@ export function readRouteConfiguration(v: unknown, path: string, p: Problems): R
   const virtualHosts: VirtualHostModel[] = [];
   readList(m.virtual_hosts, joinPath(path, 'virtual_hosts'), p).forEach((item, i) => {
     const vh = readVirtualHost(item, joinPath(joinPath(path, 'virtual_hosts'), i), p);
-    if (vh) virtualHosts.push(vh);
+    if (vh) virtualHosts.push(rememberIndex(vh, i));
   });
-  checkDomains(virtualHosts, path, p);
+  checkDomains(virtualHosts, name, joinPath(path, 'virtual_hosts'), p);
   const validateClusters = readBool(m.validate_clusters, joinPath(path, 'validate_clusters'), p);
   return {
     name,
@@ -40,18 +41,25 @@ export function readRouteConfiguration(v: unknown, path: string, p: Problems): R
   };
 }
 
-/** Envoy rejects a route configuration where a domain appears twice, or more than one "*". */
-function checkDomains(vhosts: VirtualHostModel[], path: string, p: Problems): void {
-  const seen = new Map<string, string>();
-  for (const vh of vhosts) {
-    for (const domain of vh.domains) {
-      const other = seen.get(domain);
-      if (other !== undefined) {
-        p.add(joinPath(path, 'virtual_hosts'), `Only unique values for domains are permitted. Duplicate entry of domain ${domain} in virtual hosts ${other} and ${vh.name}`);
+/**
+ * Envoy's RouteMatcher rejects a route configuration where a domain appears twice, or "*" more than once
+ * (messages as in config_impl.cc). Domains are compared lower-cased, as Envoy stores them.
+ */
+function checkDomains(vhosts: VirtualHostModel[], routeConfigName: string, path: string, p: Problems): void {
+  const seen = new Set<string>();
+  let wildcard = false;
+  vhosts.forEach((vh, v) => {
+    vh.domains.forEach((domain, d) => {
+      const at = joinPath(joinPath(joinPath(path, sourceIndex(vh, v)), 'domains'), d);
+      if (domain === '*') {
+        if (wildcard) p.add(at, `Only a single wildcard domain is permitted in route ${routeConfigName}`);
+        wildcard = true;
+        return;
       }
-      seen.set(domain, vh.name);
-    }
-  }
+      if (seen.has(domain)) p.add(at, `Only unique values for domains are permitted. Duplicate entry of domain ${domain} in route ${routeConfigName}`);
+      seen.add(domain);
+    });
+  });
 }
 
 function readVirtualHost(v: unknown, path: string, p: Problems): VirtualHostModel | undefined {
@@ -75,7 +83,7 @@ function readVirtualHost(v: unknown, path: string, p: Problems): VirtualHostMode
   const routes: RouteModel[] = [];
   readList(m.routes, joinPath(path, 'routes'), p).forEach((item, i) => {
     const r = readRoute(item, joinPath(joinPath(path, 'routes'), i), p);
-    if (r) routes.push(r);
+    if (r) routes.push(rememberIndex(r, i));
   });
   return {
     name: name ?? '',

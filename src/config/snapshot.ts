@@ -9,6 +9,7 @@ import { readListener } from './listener';
 import { readRouteConfiguration } from './route-config';
 import { readCluster, readClusterLoadAssignment } from './cluster';
 import { deepFreeze } from './freeze';
+import { rememberIndex, sourceIndex } from './source-index';
 
 export interface ResourceSet {
   listeners?: unknown[];
@@ -57,7 +58,7 @@ export function validateResources(input: ResourceSet, options: BuildOptions = {}
   const warmingClusters = attachEndpoints(clusters, claList, `${prefix}endpoints`, p);
 
   listeners.forEach((l, i) => {
-    const hcmPath = joinPath(joinPath(`${prefix}listeners`, i), 'filter_chains[0].filters[0].typed_config');
+    const hcmPath = joinPath(joinPath(`${prefix}listeners`, sourceIndex(l, i)), 'filter_chains[0].filters[0].typed_config');
     const source = l.hcm.routeSource;
     if (source.kind === 'inline') {
       checkClusterReferences(source.config, clusters, joinPath(hcmPath, 'route_config'), p, source.config.validateClusters ?? true);
@@ -67,7 +68,7 @@ export function validateResources(input: ResourceSet, options: BuildOptions = {}
   });
   [...routeConfigs.values()].forEach((rc, i) => {
     // RDS default for validate_clusters is false: an unknown cluster is a 503 at request time.
-    checkClusterReferences(rc, clusters, joinPath(`${prefix}routes`, i), p, rc.validateClusters ?? false);
+    checkClusterReferences(rc, clusters, joinPath(`${prefix}routes`, sourceIndex(rc, i)), p, rc.validateClusters ?? false);
   });
 
   if (!p.ok) return { problems: p.list, warnings: p.warnings };
@@ -92,7 +93,7 @@ function readEach<T>(list: unknown[] | undefined, path: string, p: Problems, rea
   const out: T[] = [];
   (list ?? []).forEach((v, i) => {
     const item = read(v, joinPath(path, i), p);
-    if (item !== undefined) out.push(item);
+    if (item !== undefined) out.push(typeof item === 'object' && item !== null ? rememberIndex(item as T & object, i) : item);
   });
   return out;
 }
@@ -101,7 +102,7 @@ function uniqueByName<T>(items: T[], name: (t: T) => string, path: string, what:
   const out = new Map<string, T>();
   items.forEach((item, i) => {
     const n = name(item);
-    if (out.has(n)) p.add(joinPath(path, i), `duplicate ${what} name "${n}"`);
+    if (out.has(n)) p.add(joinPath(joinPath(path, sourceIndex(item as object, i)), 'name'), `duplicate ${what} name "${n}"`);
     out.set(n, item);
   });
   return out;
@@ -113,7 +114,7 @@ function checkListenerAddresses(listeners: ListenerModel[], path: string, p: Pro
     if (l.port === 0) return; // port 0: the OS picks a free port, never a clash
     const key = `${l.host}:${l.port}`;
     const other = seen.get(key);
-    if (other) p.add(joinPath(joinPath(path, i), 'address'), `listener "${l.name}" uses ${key}, already used by listener "${other}"`);
+    if (other) p.add(joinPath(joinPath(path, sourceIndex(l, i)), 'address'), `listener "${l.name}" uses ${key}, already used by listener "${other}"`);
     seen.set(key, l.name);
   });
 }
@@ -144,10 +145,10 @@ function checkClusterReferences(rc: RouteConfigModel, clusters: ReadonlyMap<stri
   };
   checkMirrors(rc.requestMirrorPolicies, joinPath(path, 'request_mirror_policies'));
   rc.virtualHosts.forEach((vh, v) => {
-    const vhPath = joinPath(joinPath(path, 'virtual_hosts'), v);
+    const vhPath = joinPath(joinPath(path, 'virtual_hosts'), sourceIndex(vh, v));
     checkMirrors(vh.requestMirrorPolicies, joinPath(vhPath, 'request_mirror_policies'));
     vh.routes.forEach((r, i) => {
-      const routePath = joinPath(joinPath(vhPath, 'routes'), i);
+      const routePath = joinPath(joinPath(vhPath, 'routes'), sourceIndex(r, i));
       if (r.action.kind !== 'route') return;
       const spec = r.action.cluster;
       if (spec.kind === 'cluster' && !clusters.has(spec.name)) p.add(joinPath(routePath, 'route.cluster'), `route: unknown cluster '${spec.name}'`);
