@@ -16,7 +16,7 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(bootstrap: object, options: { random?: RandomSource } = {}): Promise<TestGateway> {
+export async function startGateway(bootstrap: object, options: { random?: RandomSource; env?: Record<string, string | undefined> } = {}): Promise<TestGateway> {
   const handle = await startProxy({ configYaml: stringify(bootstrap), logger: pino({ level: process.env.SG_TEST_LOG ?? 'silent' }), ...options });
   const first = [...handle.gateway.current.listeners.keys()][0];
   const port = (name = first) => handle.gateway.listenerPort(name) ?? 0;
