@@ -40,8 +40,9 @@ export function prepareDownstreamRequest(hcm: HttpConnectionManagerModel, raw: I
       headers['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(',') : xff},${remoteAddress}` : remoteAddress;
     }
     headers['x-envoy-external-address'] = trustedClientAddress(raw, remoteAddress, hcm.xffNumTrustedHops);
-    // An edge proxy knows the scheme it accepted on; a client cannot claim https over plain HTTP.
-    headers['x-forwarded-proto'] = 'http';
+    // An untrusted client cannot claim https over plain HTTP: without trusted hops the scheme we accepted
+    // on overwrites it; a trusted proxy in front (xff_num_trusted_hops > 0) keeps the one it set.
+    if (hcm.xffNumTrustedHops === 0 || headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = 'http';
   } else if (headers['x-forwarded-proto'] === undefined) {
     headers['x-forwarded-proto'] = 'http';
   }
