@@ -4,62 +4,49 @@
  * step the target holds either its old content or the new one, never a mix; the directory fsync
  * makes the rename itself durable. Leftover temp files are harmless and swept by the caller.
  *
- * The file-system calls are injectable so tests can "crash" between any two steps.
+ * A hook runs before each step so tests can "crash" there: a hook that never resolves freezes the
+ * write at that point, leaving the disk exactly as a killed process would (no cleanup runs).
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 
-export interface AtomicFs {
-  open(file: string, flags: string, mode?: number): Promise<fsp.FileHandle>;
-  rename(from: string, to: string): Promise<void>;
-  unlink(file: string): Promise<void>;
-}
-
-export const REAL_FS: AtomicFs = {
-  open: (file, flags, mode) => fsp.open(file, flags, mode),
-  rename: (from, to) => fsp.rename(from, to),
-  unlink: (file) => fsp.unlink(file),
-};
-
-/** Steps a test can hook to simulate a crash (throw) right before they happen. */
 export type AtomicStep = 'write' | 'fsync-file' | 'rename' | 'fsync-dir';
 
 export interface AtomicWriteOptions {
-  fs?: AtomicFs;
   mode?: number;
-  beforeStep?: (step: AtomicStep) => void;
+  /** Awaited before each step; receives the temp file's path. */
+  beforeStep?: (step: AtomicStep, tempFile: string) => void | Promise<void>;
 }
 
 export const TEMP_PREFIX = '.tmp-';
 
 export async function writeFileAtomic(target: string, data: string | Buffer, options: AtomicWriteOptions = {}): Promise<void> {
-  const fs = options.fs ?? REAL_FS;
   const dir = path.dirname(target);
   const temp = path.join(dir, `${TEMP_PREFIX}${path.basename(target)}.${process.pid}.${Date.now()}`);
-  const step = (s: AtomicStep): void => options.beforeStep?.(s);
+  const step = async (s: AtomicStep): Promise<void> => options.beforeStep?.(s, temp);
   let handle: fsp.FileHandle | undefined;
   try {
-    step('write');
-    handle = await fs.open(temp, 'wx', options.mode ?? 0o600);
+    await step('write');
+    handle = await fsp.open(temp, 'wx', options.mode ?? 0o600);
     await handle.writeFile(data);
-    step('fsync-file');
+    await step('fsync-file');
     await handle.sync();
     await handle.close();
     handle = undefined;
-    step('rename');
-    await fs.rename(temp, target);
+    await step('rename');
+    await fsp.rename(temp, target);
   } catch (err) {
     await handle?.close().catch(() => undefined);
-    await fs.unlink(temp).catch(() => undefined);
+    await fsp.unlink(temp).catch(() => undefined);
     throw err;
   }
-  step('fsync-dir');
-  await fsyncDir(dir, fs);
+  await step('fsync-dir');
+  await fsyncDir(dir);
 }
 
 /** Makes a rename durable (POSIX: the directory entry lives in the directory's own data). */
-export async function fsyncDir(dir: string, fs: AtomicFs = REAL_FS): Promise<void> {
-  const handle = await fs.open(dir, 'r');
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, 'r');
   try {
     await handle.sync();
   } finally {

@@ -16,6 +16,7 @@ import { Problem, formatProblem } from '../config/problems';
 import { validateResources } from '../config/snapshot';
 import { EncodedConfig, encodeLists } from './encoded-config';
 import { ResourceLists } from './resource-kinds';
+import { danglingClusterWarnings } from './dangling-clusters';
 
 export interface PushValidation {
   /** Present when the configuration is accepted. */
@@ -41,7 +42,8 @@ export function validatePush(lists: ResourceLists): PushValidation {
   const invalid = level2.problems.filter((p) => !isUnsupportedProblem(p));
   const unsupported = level2.problems.filter(isUnsupportedProblem).map((p) => ({ ...p, message: `${p.message} (valid Envoy; shadowgate gateways will NACK this resource)` }));
   if (invalid.length > 0) return { problems: invalid, warnings: [...level2.warnings, ...unsupported] };
-  return { encoded: level1.encoded, problems: [], warnings: [...level2.warnings, ...unsupported] };
+  const dangling = level2.snapshot ? danglingClusterWarnings(level2.snapshot) : [];
+  return { encoded: level1.encoded, problems: [], warnings: [...level2.warnings, ...unsupported, ...dangling] };
 }
 
 export function problemLines(problems: Problem[]): string {

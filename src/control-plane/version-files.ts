@@ -10,7 +10,6 @@
  * previous latest version as the latest, or the new one, and a restart serves whichever it finds.
  */
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { AtomicWriteOptions, TEMP_PREFIX, writeFileAtomic } from './atomic-file';
@@ -137,14 +136,4 @@ function parseHeader(line: string, file: string): { sha256: string; meta: Versio
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-/** True when the directory exists and is writable by us (checked before we promise durability). */
-export function isWritableDir(dir: string): boolean {
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -216,7 +216,7 @@ export function node(id: string, cluster = ''): object {
 
 /** Resource names in a SotW response. */
 export function names(res: SotwResponse): string[] {
-  return res.resources.map((a) => {
+  return (res.resources ?? []).map((a) => {
     const j = decodeAny(a);
     return String(j.name ?? j.cluster_name);
   });

@@ -1,0 +1,194 @@
+import t from 'tap';
+import * as grpc from '@grpc/grpc-js';
+import { stringify } from 'yaml';
+import { ControlClient, errorProblems } from '../../src/cli/control-client';
+import { controlService } from '../../src/control-plane/control-proto';
+import { isUnsupportedProblem } from '../../src/control-plane/push-validation';
+import { CDS, client, edsCluster, cla, listener, names, node, pushDoc, routeConfig, sampleConfig, sotw, startCp, tempDir } from './helpers';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+type Err = grpc.ServiceError;
+
+async function rejected(p: Promise<unknown>): Promise<Err> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+t.test('an invalid push is refused with INVALID_ARGUMENT naming every problem, before any gateway sees it', async (t) => {
+  const cp = await startCp(t);
+  const c = await client(t, cp);
+  await pushDoc(c, sampleConfig());
+  const ads = sotw(t, cp.address);
+  ads.send({ node: node('gw'), type_url: CDS });
+  const first = await ads.next(CDS);
+  ads.send({ type_url: CDS, version_info: first.version_info, response_nonce: first.nonce });
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const bad: any = {
+    listeners: [listener('ingress', 'main')],
+    routes: [{ name: 'main', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [
+      { match: { safe_regex: { regex: '(' } }, route: { cluster: 'v1' } },
+      { match: { prefix: '/' }, route: { weighted_clusters: { clusters: [{ name: 'v1', weight: 0 }] } } },
+    ] }], validate_clusters: true }],
+    clusters: [edsCluster('v1'), { name: 'v9', type: 'STATIC', connect_timeout: 'soon' }],
+    endpoints: [cla('v1', [1])],
+  };
+  // Level 1 (Envoy's proto): the bad duration.
+  let err = await rejected(pushDoc(c, bad));
+  t.equal(err.code, grpc.status.INVALID_ARGUMENT);
+  t.match(err.details, /clusters\[1\]\.connect_timeout: not a valid Envoy v3 resource/);
+
+  // Level 2 (the gateway's validation): every problem with its path.
+  bad.clusters[1].connect_timeout = '1s';
+  bad.routes[0].virtual_hosts[0].routes.push({ match: { prefix: '/x' }, route: { cluster: 'missing' } });
+  err = await rejected(pushDoc(c, bad));
+  t.equal(err.code, grpc.status.INVALID_ARGUMENT);
+  t.match(err.details, /routes\[0\]\.virtual_hosts\[0\]\.routes\[0\]\.match\.safe_regex\.regex: /);
+  t.match(err.details, /routes\[0\]\.virtual_hosts\[0\]\.routes\[1\]\.route\.weighted_clusters: Sum of weights in the weighted_cluster must be greater than 0/);
+  t.match(err.details, /routes\[0\]\.virtual_hosts\[0\]\.routes\[2\]\.route\.cluster: route: unknown cluster 'missing'/);
+  const structured = errorProblems(err);
+  t.ok(structured && structured.problems.length >= 3, 'problems also come as structured trailing metadata');
+
+  // A document error (YAML syntax) names the line.
+  err = await rejected(c.call('Push', { full: { text: 'listeners: [\n  {name: x', source: 'broken.yaml' } }));
+  t.equal(err.code, grpc.status.INVALID_ARGUMENT);
+  t.match(err.details, /broken\.yaml:\d+:\d+: invalid YAML/);
+
+  const status = await c.call<{ version: string }>('Status', {});
+  t.equal(status.version, '1', 'nothing was accepted');
+  t.ok(await ads.silentFor(100), 'the gateway saw nothing');
+});
+
+t.test('valid Envoy that shadowgate does not implement is accepted with warnings', async (t) => {
+  const cp = await startCp(t);
+  const c = await client(t, cp);
+  const doc = sampleConfig();
+  (doc.clusters[0] as Record<string, unknown>).lb_policy = 'MAGLEV';
+  const res = await pushDoc(c, doc);
+  t.equal(res.version, '1');
+  t.match(res.warnings?.[0], { path: 'clusters[0].lb_policy', message: /MAGLEV is not supported by shadowgate yet.*shadowgate gateways will NACK/ });
+  // A field outside Envoy's proto is still refused.
+  (doc.clusters[0] as Record<string, unknown>).lb_polciy = 'RANDOM';
+  const err = await rejected(pushDoc(c, doc));
+  t.equal(err.code, grpc.status.INVALID_ARGUMENT);
+  t.match(err.details, /clusters\[0\]\.lb_polciy/);
+});
+
+t.test('the "unsupported" classification matches the messages src/config uses', async (t) => {
+  for (const message of [
+    'field is not supported by shadowgate yet',
+    'MAGLEV is not supported by shadowgate yet (ROUND_ROBIN, LEAST_REQUEST, RANDOM are)',
+    'only TCP is supported',
+    'exactly one filter chain is supported, got 2',
+    'only AUTO and HTTP1 are supported (the listener speaks HTTP/1.1)',
+    'only ads: {} config sources are supported',
+    'unknown field',
+  ]) t.ok(isUnsupportedProblem({ path: 'x', message }), message);
+  for (const message of [
+    "route: unknown cluster 'x'",
+    'Sum of weights in the weighted_cluster must be greater than 0.',
+    'only one of rds, route_config may be set',
+    'duplicate cluster name "a"',
+  ]) t.notOk(isUnsupportedProblem({ path: 'x', message }), message);
+});
+
+t.test('dry run, no-op pushes and changes (upsert/delete)', async (t) => {
+  const cp = await startCp(t);
+  const c = await client(t, cp);
+  const dry = await pushDoc(c, sampleConfig(), { dry_run: true });
+  t.match(dry, { version: '1', changed: true, dry_run: true });
+  t.equal((await c.call<{ version: string }>('Status', {})).version, '0', 'dry run stored nothing');
+  t.equal((await pushDoc(c, sampleConfig())).version, '1');
+  const same = await pushDoc(c, sampleConfig());
+  t.match(same, { version: '1', changed: false }, 'identical config: no new version');
+
+  const upsert = { clusters: [edsCluster('v2')], endpoints: [cla('v2', [2])], routes: [routeConfig('main', ['v2'])] };
+  const changed = await c.call<{ version: string; groups: { changed_types: string[] }[] }>('Push', { change: { upsert: { text: stringify(upsert) } } });
+  t.equal(changed.version, '2');
+  t.same(changed.groups[0].changed_types.sort(), ['CDS', 'EDS', 'RDS']);
+  const deleted = await c.call<{ version: string }>('Push', { change: { delete: { clusters: ['v1'], endpoints: ['v1'] } } });
+  t.equal(deleted.version, '3');
+  // Envoy accepts an RDS route naming a missing cluster (503 at request time); the push says so.
+  const dangling = await c.call<{ version: string; warnings: { path: string; message: string }[] }>('Push', { change: { delete: { clusters: ['v2'], endpoints: ['v2'] } }, dry_run: true });
+  t.match(dangling.warnings, [{ path: 'routes[0]', message: /names cluster "v2", which this configuration does not define/ }]);
+  const typo = await rejected(c.call('Push', { change: { delete: { clusters: ['nope'] } } }));
+  t.match(typo.details, /delete\.clusters\[0\]: no clusters resource named "nope"/);
+});
+
+t.test('expected_version: of two concurrent pushes, exactly one wins and the other is told the current version', async (t) => {
+  const cp = await startCp(t);
+  const c = await client(t, cp);
+  await pushDoc(c, sampleConfig());
+  const results = await Promise.allSettled([
+    pushDoc(c, sampleConfig({ clusters: ['a'] }), { expected_version: '1' }),
+    pushDoc(c, sampleConfig({ clusters: ['b'] }), { expected_version: '1' }),
+  ]);
+  const won = results.filter((r) => r.status === 'fulfilled');
+  const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  t.equal(won.length, 1);
+  t.equal(lost.length, 1);
+  t.equal((lost[0].reason as Err).code, grpc.status.FAILED_PRECONDITION);
+  t.match((lost[0].reason as Err).details, /expected version 1, but the current version is 2/);
+  t.equal((await c.call<{ version: string }>('Status', {})).version, '2');
+});
+
+t.test('auth: no token or a wrong token gets UNAUTHENTICATED and changes nothing', async (t) => {
+  const cp = await startCp(t);
+  const good = await client(t, cp);
+  await pushDoc(good, sampleConfig());
+  const dir = tempDir(t);
+  const wrongFile = path.join(dir, 'wrong');
+  fs.writeFileSync(wrongFile, 'not-the-token');
+  const wrong = await client(t, cp, wrongFile);
+  for (const method of ['Push', 'Validate', 'Status', 'History', 'Rollback']) {
+    const err = await rejected(wrong.call(method, { full: { text: stringify(sampleConfig({ clusters: ['evil'] })) }, to_version: '1' }));
+    t.equal(err.code, grpc.status.UNAUTHENTICATED, `${method} with a wrong token`);
+  }
+  const { Client } = controlService();
+  const raw = new Client(cp.address, grpc.credentials.createInsecure()) as unknown as Record<string, (req: object, cb: (err: Err | null) => void) => void> & grpc.Client;
+  t.teardown(() => raw.close());
+  const noToken = await new Promise<Err | null>((resolve) => raw.Push({ full: { text: stringify(sampleConfig({ clusters: ['evil'] })) } }, resolve));
+  t.equal(noToken?.code, grpc.status.UNAUTHENTICATED, 'no token');
+  const watch = (wrong as unknown as { watch: ControlClient['watch'] }).watch({});
+  const watchErr = await new Promise<Err>((resolve) => watch.on('error', resolve));
+  t.equal(watchErr.code, grpc.status.UNAUTHENTICATED, 'Watch with a wrong token');
+  const status = await good.call<{ version: string }>('Status', {});
+  t.equal(status.version, '1', 'nothing changed');
+  // ADS needs no token.
+  const ads = sotw(t, cp.address);
+  ads.send({ node: node('gw'), type_url: CDS });
+  t.same(names(await ads.next(CDS)), ['v1']);
+});
+
+t.test('Validate answers problems without changing anything; Watch streams a snapshot then changes', async (t) => {
+  const cp = await startCp(t);
+  const c = await client(t, cp);
+  const invalid = await c.call<{ valid: boolean; problems: { path: string }[] }>('Validate', { config: { text: stringify({ routes: [routeConfig('main', ['nowhere'])], listeners: [listener('l', 'other')] }) } });
+  t.equal(invalid.valid, false);
+  t.ok(invalid.problems.some((p) => p.path.includes('rds.route_config_name')), 'a listener naming a route configuration that is not pushed');
+  const valid = await c.call<{ valid: boolean; counts: { clusters: number } }>('Validate', { config: { text: stringify(sampleConfig()) } });
+  t.equal(valid.valid, true);
+  t.equal(valid.counts.clusters, 1);
+
+  const events: { kind: string }[] = [];
+  const watch = c.watch({});
+  t.teardown(() => watch.cancel());
+  watch.on('error', () => undefined);
+  watch.on('data', (e: { kind: string }) => events.push(e));
+  await pushDoc(c, sampleConfig());
+  const ads = sotw(t, cp.address);
+  ads.send({ node: node('gw-w'), type_url: CDS });
+  const r = await ads.next(CDS);
+  ads.send({ type_url: CDS, version_info: r.version_info, response_nonce: r.nonce });
+  const start = Date.now();
+  while (!events.some((e) => e.kind === 'GATEWAY_UPDATED') && Date.now() - start < 5_000) await new Promise((res) => setTimeout(res, 20));
+  t.equal(events[0].kind, 'SNAPSHOT');
+  t.ok(events.some((e) => e.kind === 'VERSION_CHANGED'));
+  t.ok(events.some((e) => e.kind === 'GATEWAY_CONNECTED'));
+  t.ok(events.some((e) => e.kind === 'GATEWAY_UPDATED'));
+});
