@@ -28,11 +28,6 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
     const target = gw.target!;
     const cluster = opts.clusters.get(target.clusterName);
     if (!cluster) return sendLocalReply(request, reply, { status: action.clusterNotFoundStatus, body: '', flag: 'NC' });
-    const downstreamGone = new AbortController();
-    const onClose = (): void => {
-      if (!reply.raw.writableFinished) downstreamGone.abort();
-    };
-    reply.raw.once('close', onClose);
     const span = gw.span && opts.tracer.startClientSpan(gw.span, {
       name: 'primary',
       cluster: cluster.name,
@@ -49,7 +44,7 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
       body: gw.upstreamBody !== undefined ? gw.upstreamBody : hasBody(request) ? request.raw : null,
       timeoutMs: action.timeoutMs,
       autoHostRewrite: action.autoHostRewrite,
-      signal: downstreamGone.signal,
+      downstream: reply.raw,
     });
     if (!outcome.ok) {
       span?.end(undefined, outcome.failure.kind);

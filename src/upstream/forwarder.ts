@@ -3,6 +3,7 @@
  * under the route timeout, count it. Shared by the primary path and the shadow writer. Never throws:
  * a failure comes back as a value that errors.ts turns into Envoy's local reply.
  */
+import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import { UpstreamFailure, classifyUpstreamError } from '../errors';
@@ -18,8 +19,12 @@ export interface ForwardRequest {
   timeoutMs: number;
   /** Envoy's auto_host_rewrite: Host becomes the chosen endpoint's hostname. */
   autoHostRewrite?: boolean;
-  /** Aborted when the downstream goes away. */
-  signal?: AbortSignal;
+  /**
+   * The downstream response: if it closes before it finished (client gone), the upstream request is
+   * aborted. Watched through its 'close' event rather than an AbortSignal per request, which costs
+   * several percent of a proxied request's CPU.
+   */
+  downstream?: DownstreamWatch;
   /** Called once the circuit breaker has admitted the request, just before it is dispatched (shadow_sent). */
   onDispatch?: () => void;
 }
@@ -42,6 +47,22 @@ export interface ForwardFailure {
 
 export type ForwardOutcome = ForwardSuccess | ForwardFailure;
 
+export interface DownstreamWatch {
+  readonly writableFinished: boolean;
+  once(event: 'close', listener: () => void): unknown;
+  removeListener(event: 'close', listener: () => void): unknown;
+}
+
+/** undici accepts an EventEmitter with `aborted` as a signal; far cheaper than AbortController. */
+class UpstreamAbort extends EventEmitter {
+  aborted = false;
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
+
 export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Promise<ForwardOutcome> {
   const host = cluster.pickHost();
   if (!host) return { ok: false, failure: { kind: 'no_healthy_upstream' } };
@@ -55,17 +76,20 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
   stats.rqTotal.inc();
   host.active++;
   host.total++;
-  const controller = new AbortController();
+  const abort = new UpstreamAbort();
   let timedOut = false;
-  const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; controller.abort(); }, req.timeoutMs) : undefined;
-  const onDownstreamAbort = (): void => controller.abort();
-  req.signal?.addEventListener('abort', onDownstreamAbort, { once: true });
+  const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; abort.abort(); }, req.timeoutMs) : undefined;
+  const downstream = req.downstream;
+  const onDownstreamClose = (): void => {
+    if (!downstream!.writableFinished) abort.abort();
+  };
+  downstream?.once('close', onDownstreamClose);
   let released = false;
   const release = (): void => {
     if (released) return;
     released = true;
     if (timer) clearTimeout(timer);
-    req.signal?.removeEventListener('abort', onDownstreamAbort);
+    downstream?.removeListener('close', onDownstreamClose);
     host.active--;
     cluster.release();
   };
@@ -77,7 +101,7 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
       path: req.path,
       headers: req.headers as Record<string, string | string[]>,
       body: req.body ?? null,
-      signal: controller.signal,
+      signal: abort,
     });
     const serviceTimeMs = Math.round(performance.now() - started);
     stats.response(res.statusCode);
