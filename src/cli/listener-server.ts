@@ -3,6 +3,7 @@
  * address. This file is part of the composition root, the only place in src/ that imports plugins/.
  */
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { FastifyBaseLogger, LogController } from 'fastify';
 import { ListenerModel } from '../config/model';
 import { Gateway, ListenerServer } from '../gateway/gateway';
@@ -37,6 +38,7 @@ export function listenerFactory(options: ListenerServerOptions) {
       },
       // Paths go upstream byte for byte; Fastify must not reject or rewrite them.
       routerOptions: { ignoreDuplicateSlashes: false, ignoreTrailingSlash: false, maxParamLength: 65535 },
+      clientErrorHandler: (err, socket) => codecErrorReply(err as NodeJS.ErrnoException, socket, hcm.serverName),
     });
     await registerGatewayChain(app, {
       listenerName: model.name,
@@ -59,4 +61,35 @@ export function listenerFactory(options: ListenerServerOptions) {
     const port = typeof address === 'object' && address ? address.port : model.port;
     return { port, close: () => app.close() };
   };
+}
+
+/**
+ * What Envoy's HTTP/1 codec answers to a request it cannot parse (ServerConnectionImpl::sendProtocolError
+ * → a local reply with the status text as body) before it closes the connection: 400 "Bad Request", 431
+ * for headers over max_request_headers_kb, 408 "request timeout" for request_timeout. Envoy reads no
+ * further while a request is in flight, so a response already under way is finished first.
+ */
+function codecErrorReply(err: NodeJS.ErrnoException, socket: Duplex, serverName: string): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, body] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'Request Header Fields Too Large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'request timeout']
+    : [400, 'Bad Request', 'Bad Request'];
+  const write = (): void => {
+    if (!socket.writable) return void socket.destroy();
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\ndate: ${new Date().toUTCString()}\r\nserver: ${serverName}\r\nconnection: close\r\n\r\n${body}`);
+  };
+  // Node keeps the response being written on this connection in socket._httpMessage. When its request was
+  // read completely, the error belongs to a pipelined next request: answer that after this response.
+  // Otherwise (e.g. a broken chunked body) the request in flight is the bad one: reply now.
+  const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  if (inFlight && !inFlight.writableFinished && inFlight.req.complete) {
+    inFlight.once('finish', write);
+    inFlight.once('close', () => setImmediate(() => socket.destroyed || write()));
+  } else {
+    write();
+  }
 }

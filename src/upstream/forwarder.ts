@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
-import { UpstreamFailure, classifyUpstreamError } from '../errors';
+import { UpstreamFailure, classifyUpstreamError, localReplyFor } from '../errors';
 import { UpstreamCluster } from './upstream-cluster';
 import { UpstreamHost } from './upstream-host';
 
@@ -65,11 +65,11 @@ class UpstreamAbort extends EventEmitter {
 
 export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Promise<ForwardOutcome> {
   const host = cluster.pickHost();
-  if (!host) return { ok: false, failure: { kind: 'no_healthy_upstream' } };
+  if (!host) return failed(cluster, { kind: 'no_healthy_upstream' });
   const admitted = cluster.tryAcquire();
   if (admitted !== 'ok') {
     cluster.stats.rqPendingOverflow.inc();
-    return { ok: false, failure: { kind: 'overflow' }, host };
+    return failed(cluster, { kind: 'overflow' }, host);
   }
   const stats = cluster.stats;
   req.onDispatch?.();
@@ -115,11 +115,17 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
     host.errors++;
     if (timedOut) {
       stats.rqTimeout.inc();
-      return { ok: false, failure: { kind: 'timeout' }, host };
+      return failed(cluster, { kind: 'timeout' }, host);
     }
     const failure = classifyUpstreamError(err);
     if (failure.kind === 'connect_failure' || failure.kind === 'connect_timeout') stats.cxConnectFail.inc();
     else stats.rqReset.inc();
-    return { ok: false, failure, host };
+    return failed(cluster, failure, host);
   }
+}
+
+/** Envoy's router charges the local reply an upstream failure causes (503, 504) to upstream_rq_<code>. */
+function failed(cluster: UpstreamCluster, failure: UpstreamFailure, host?: UpstreamHost): ForwardFailure {
+  cluster.stats.response(localReplyFor(failure).status);
+  return { ok: false, failure, ...(host ? { host } : {}) };
 }
