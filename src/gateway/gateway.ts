@@ -35,6 +35,11 @@ export class Gateway {
   readonly store: ConfigStore;
   readonly startedAt = Date.now();
   state: ServerState = 'PRE_INITIALIZING';
+  /**
+   * Set by the xDS client while its initial fetch is outstanding (Envoy's init manager): apply() then
+   * leaves the server INITIALIZING, so /ready answers 503 until the dynamic config is in.
+   */
+  holdInitialization = false;
   /** What /config_dump reports: the bootstrap as loaded, and what xDS delivered. */
   describe: ConfigDumpSource = { bootstrap: {}, loadedAt: new Date(), staticListeners: [], staticClusters: [] };
   node: { id: string; cluster: string } = { id: '', cluster: '' };
@@ -97,7 +102,7 @@ export class Gateway {
       const model = runtime.listeners.get(name)?.model;
       if (model) s.model = model;
     }
-    if (this.state === 'INITIALIZING') this.state = 'LIVE';
+    if (this.state === 'INITIALIZING' && !this.holdInitialization) this.state = 'LIVE';
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import { BootstrapModel } from '../config/bootstrap';
 import { ConfigError } from '../config/problems';
 import { AdsClient } from './ads-client';
-import { XdsConfigUpdater, XdsGateway } from './xds-updater';
+import { XdsConfigUpdater } from './xds-updater';
+import type { Gateway } from '../gateway/gateway';
 import { buildNodeMessage } from './xds-node';
 import { JitteredBackoff } from './xds-backoff';
 
@@ -33,7 +34,7 @@ export function adsTarget(bootstrap: BootstrapModel): string {
   return `${host.includes(':') ? `[${host}]` : host}:${endpoint.port}`;
 }
 
-export async function startXds(gateway: XdsGateway, bootstrap: BootstrapModel, logger: Logger, options: XdsStartOptions = {}): Promise<XdsHandle> {
+export async function startXds(gateway: Gateway, bootstrap: BootstrapModel, logger: Logger, options: XdsStartOptions = {}): Promise<XdsHandle> {
   const ads = bootstrap.ads;
   if (!ads) throw new ConfigError([{ path: 'dynamic_resources.ads_config', message: 'is required for the xDS client' }]);
   const log = logger.child({ component: 'xds' });
@@ -56,8 +57,13 @@ export async function startXds(gateway: XdsGateway, bootstrap: BootstrapModel, l
     log,
     ...(options.backoff ? { backoff: options.backoff } : {}),
   });
+  // Envoy stays INITIALIZING (/ready 503) until the initial xDS fetch completes or times out.
+  gateway.holdInitialization = true;
+  if (gateway.state === 'LIVE') gateway.state = 'INITIALIZING';
   client.start();
   await updater.initialized;
+  gateway.holdInitialization = false;
+  if (gateway.state === 'INITIALIZING') gateway.state = 'LIVE';
   return {
     client,
     updater,

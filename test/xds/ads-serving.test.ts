@@ -4,7 +4,8 @@
  * warming of EDS clusters and RDS listeners, SotW/Delta removal, /config_dump of dynamic resources.
  */
 import t from 'tap';
-import { TestUpstream, startUpstream } from '../helpers/upstream';
+import { TestUpstream, closedPort, startUpstream } from '../helpers/upstream';
+import { request } from 'undici';
 import { startGateway } from '../helpers/gateway';
 import { startAdsServer } from '../helpers/ads-test-server';
 import { grpcObjectToJson } from '../../src/xds/any-codec';
@@ -146,6 +147,36 @@ for (const mode of MODES) {
     const routeDump = find('RoutesConfigDump');
     t.match(routeDump.dynamic_route_configs, [{ version_info: mode === 'sotw' ? 'routes-7' : String, last_updated: String, route_config: { name: 'main' } }]);
     if (mode === 'sotw') t.equal(find('RoutesConfigDump').dynamic_route_configs[0].version_info, 'routes-7');
+  });
+
+  t.test(`${mode}: /ready is 503 INITIALIZING until the initial fetch completes`, async (t) => {
+    const v1 = await startUpstream('v1');
+    t.teardown(() => v1.close());
+    const ads = await startAdsServer();
+    t.teardown(() => ads.close());
+    ads.set(CDS, [edsCluster('v1')]);
+    ads.set(EDS, [cla('v1', [v1.port])]);
+    const adminPort = await closedPort();
+    const bootstrap = adsBootstrap(ads.port, mode) as any;
+    bootstrap.admin.address.socket_address.port_value = adminPort;
+    const starting = startGateway(bootstrap);
+    t.teardown(async () => (await starting).close());
+    const ready = async (): Promise<string | undefined> => {
+      try {
+        const res = await request(`http://127.0.0.1:${adminPort}/ready`);
+        return `${res.statusCode} ${(await res.body.text()).trim()}`;
+      } catch {
+        return undefined; // admin not listening yet
+      }
+    };
+    t.equal(await pollUntil(ready), '503 INITIALIZING', 'no LDS answer yet');
+    ads.set(LDS, [rdsListener('ingress', 'main')]);
+    await waitForSubscription(ads, RDS, 'main');
+    t.equal(await ready(), '503 INITIALIZING', 'listener still warming on RDS');
+    ads.set(RDS, [routes('main', [toCluster('/', 'v1')])]);
+    const gw = await starting;
+    t.equal(await ready(), '200 LIVE');
+    t.equal((await hit(`${gw.url}/`)).upstream, 'v1');
   });
 
   t.test(`${mode}: static listeners with RDS over ADS sit next to dynamic resources`, async (t) => {
