@@ -7,8 +7,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
-import { controlService, TimestampMessage, fromTimestamp } from '../control-plane/control-proto';
-import { PROBLEMS_METADATA_KEY } from '../control-plane/control-service';
+import { PROBLEMS_METADATA_KEY, controlService, TimestampMessage, fromTimestamp } from '../control-plane/control-proto';
 import { TOKEN_ENV, readTokenFile } from '../control-plane/auth';
 import { ShadowgateError } from '../errors';
 

@@ -14,10 +14,8 @@ import { DeleteNames } from './config-change';
 import { ResourceKind, emptyLists } from './resource-kinds';
 import { VersionMeta } from './version-files';
 import { gatewayStatus, groupStatus, problemMessages, pushResponse, versionRecord } from './control-messages';
-import { toTimestamp } from './control-proto';
+import { PROBLEMS_METADATA_KEY, toTimestamp } from './control-proto';
 
-/** Trailing metadata carrying the problems as JSON, for clients that want them structured. */
-export const PROBLEMS_METADATA_KEY = 'shadowgate-problems-bin';
 
 interface ConfigDocumentMsg {
   text?: string;

@@ -13,7 +13,7 @@ import { Problem } from '../config/problems';
 import { applyChange, DeleteNames } from './config-change';
 import { changedKinds, EncodedConfig, encodeLists } from './encoded-config';
 import { validatePush } from './push-validation';
-import { KIND_TYPE_URL, RESOURCE_KINDS, ResourceKind, ResourceLists, emptyLists, shortType } from './resource-kinds';
+import { KIND_TYPE_URL, RESOURCE_KINDS, ResourceKind, ResourceLists, SHORT_TYPES_IN_ORDER, emptyLists, shortType } from './resource-kinds';
 import { countLists } from './push-document';
 import { SerialQueue } from './serial-queue';
 import { AtomicWriteOptions } from './atomic-file';
@@ -242,7 +242,9 @@ function prefixProblems(problems: Problem[], group: string, many: boolean): Prob
 }
 
 function changeRecord(group: string, kinds: ResourceKind[], lists: ResourceLists): GroupChangeRecord {
-  return { group, changedTypes: kinds.map((k) => shortType(KIND_TYPE_URL[k])), counts: countLists(lists) };
+  // Listed in serving order (CDS, EDS, LDS, RDS), as operators see them arrive.
+  const changedTypes = SHORT_TYPES_IN_ORDER.filter((t) => kinds.some((k) => shortType(KIND_TYPE_URL[k]) === t));
+  return { group, changedTypes, counts: countLists(lists) };
 }
 
 function stored(g: GroupView): StoredGroup {
