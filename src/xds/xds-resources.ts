@@ -76,50 +76,26 @@ function emptyResource(typeUrl: ResourceTypeUrl, name: string): JsonObject | und
 
 export type NextEntries = { entries: Map<string, ResourceEntry>; names: string[]; ignored: string[] } | { errors: string[] };
 
+interface Decoded {
+  name: string;
+  version: string;
+  json: JsonObject;
+}
+
 /**
  * Decodes a response and computes the next entry set of its type, or the reasons to NACK it: a
  * resource that does not decode, of the wrong type, unnamed, or named twice (the protocol says
  * clients should NACK responses with multiple instances of one name).
  */
 export function nextEntries(update: XdsUpdate, current: EntryMap, subscription: TypeSubscription | undefined, now: Date): NextEntries {
-  const errors: string[] = [];
-  const kind = kindOf(update.typeUrl);
-  const decoded: { name: string; version: string; json: JsonObject }[] = [];
-  const seen = new Set<string>();
-  update.resources.forEach((raw, i) => {
-    if (!raw.any) return; // Delta heartbeat: same resource, nothing to change.
-    const at = `resources[${i}]`;
-    if (raw.any.type_url !== update.typeUrl) {
-      errors.push(`${at}: type URL "${raw.any.type_url}" in a ${RESOURCE_TYPE_SHORT_NAMES[update.typeUrl]} response (expected "${update.typeUrl}")`);
-      return;
-    }
-    let json: JsonObject;
-    try {
-      const { '@type': _type, ...rest } = decodeAny(raw.any);
-      json = rest;
-    } catch (err) {
-      const e = err as CodecError;
-      errors.push(`${at}: cannot decode ${kind}: ${e.message}`);
-      return;
-    }
-    const name = resourceName(update.typeUrl, json);
-    if (!name) {
-      errors.push(`${at}: ${kind} ${update.typeUrl === CLUSTER_LOAD_ASSIGNMENT_TYPE_URL ? 'cluster_name' : 'name'}: is required`);
-      return;
-    }
-    if (raw.name !== undefined && raw.name !== '' && raw.name !== name) errors.push(`${at}: Resource.name "${raw.name}" does not match the ${kind} name "${name}"`);
-    if (seen.has(name)) errors.push(`${at}: duplicate ${kind} name "${name}" in one response`);
-    seen.add(name);
-    decoded.push({ name, version: update.protocol === 'delta' ? raw.version ?? '' : update.versionInfo, json });
-  });
-  if (errors.length > 0) return { errors };
-
+  const decoded = decodeResources(update);
+  if ('errors' in decoded) return decoded;
   const replacesAll = update.protocol === 'sotw' && isFullStateType(update.typeUrl);
   const next = new Map<string, ResourceEntry>(replacesAll ? [] : current);
   const names: string[] = [];
   const ignored: string[] = [];
   const wanted = (name: string): boolean => !subscription || subscription.wildcard || subscription.names.has(name);
-  for (const d of decoded) {
+  for (const d of decoded.list) {
     // RDS/EDS: a resource nobody asked for is ignored, as Envoy does ("Ignoring unwanted resource").
     if (!wanted(d.name)) {
       ignored.push(d.name);
@@ -138,4 +114,37 @@ export function nextEntries(update: XdsUpdate, current: EntryMap, subscription: 
     names.push(name);
   }
   return { entries: next, names, ignored };
+}
+
+function decodeResources(update: XdsUpdate): { list: Decoded[] } | { errors: string[] } {
+  const errors: string[] = [];
+  const kind = kindOf(update.typeUrl);
+  const list: Decoded[] = [];
+  const seen = new Set<string>();
+  update.resources.forEach((raw, i) => {
+    if (!raw.any) return; // Delta heartbeat: same resource, nothing to change.
+    const at = `resources[${i}]`;
+    if (raw.any.type_url !== update.typeUrl) {
+      errors.push(`${at}: type URL "${raw.any.type_url}" in a ${RESOURCE_TYPE_SHORT_NAMES[update.typeUrl]} response (expected "${update.typeUrl}")`);
+      return;
+    }
+    let json: JsonObject;
+    try {
+      const { '@type': _type, ...rest } = decodeAny(raw.any);
+      json = rest;
+    } catch (err) {
+      errors.push(`${at}: cannot decode ${kind}: ${(err as CodecError).message}`);
+      return;
+    }
+    const name = resourceName(update.typeUrl, json);
+    if (!name) {
+      errors.push(`${at}: ${kind} ${update.typeUrl === CLUSTER_LOAD_ASSIGNMENT_TYPE_URL ? 'cluster_name' : 'name'}: is required`);
+      return;
+    }
+    if (raw.name !== undefined && raw.name !== '' && raw.name !== name) errors.push(`${at}: Resource.name "${raw.name}" does not match the ${kind} name "${name}"`);
+    if (seen.has(name)) errors.push(`${at}: duplicate ${kind} name "${name}" in one response`);
+    seen.add(name);
+    list.push({ name, version: update.protocol === 'delta' ? raw.version ?? '' : update.versionInfo, json });
+  });
+  return errors.length > 0 ? { errors } : { list };
 }
