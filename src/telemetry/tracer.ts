@@ -200,18 +200,21 @@ export class GatewayTracer {
   }
 }
 
+const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]+)/i;
+
 function recordClientAttributes(span: Span, info: ClientSpanInfo): void {
   span.setAttribute(ATTR.method, info.method);
   span.setAttribute(ATTR.urlFull, urlWithoutQuery(info.url));
   span.setAttribute(ATTR.upstreamCluster, info.cluster);
   if (info.shadow) span.setAttribute(ATTR.shadow, true);
   if (info.host) span.setAttribute(ATTR.requestHost, [info.host]);
-  try {
-    const url = new URL(info.url);
-    span.setAttribute(ATTR.serverAddress, url.hostname);
-    if (url.port) span.setAttribute(ATTR.serverPort, Number(url.port));
-  } catch {
-    // a malformed URL still gets its span; only server.* is missing
+  // server.* from the URL's authority when it has one, else from the Host sent upstream. No `new URL()`:
+  // on a bare path it throws, and building that exception cost more than the whole span.
+  const authority = ABSOLUTE_URL.exec(info.url)?.[1] ?? info.host;
+  if (authority) {
+    const [address, port] = splitHostPort(authority);
+    span.setAttribute(ATTR.serverAddress, address);
+    if (port !== undefined) span.setAttribute(ATTR.serverPort, port);
   }
 }
 
