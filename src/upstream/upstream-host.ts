@@ -1,5 +1,5 @@
 /** One endpoint of a cluster: its keep-alive undici pool and its live request count. */
-import { Pool } from 'undici';
+import { Pool, buildConnector, errors } from 'undici';
 import { EndpointModel } from '../config/model';
 
 /** How long an idle upstream keep-alive connection is kept (undici keepAliveTimeout). */
@@ -21,7 +21,7 @@ export class UpstreamHost {
     this.pool = new Pool(`http://${this.address}`, {
       connections: maxConnections,
       pipelining: 1,
-      connect: { timeout: connectTimeoutMs },
+      connect: preciseConnectTimeout(connectTimeoutMs),
       keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
       keepAliveMaxTimeout: UPSTREAM_KEEP_ALIVE_MS,
       // The route timeout governs how long we wait; undici's own timeouts would answer first otherwise.
@@ -45,4 +45,33 @@ export class UpstreamHost {
   destroy(): Promise<void> {
     return this.pool.destroy().catch(() => undefined);
   }
+}
+
+/**
+ * undici checks its own connect timeout on a coarse timer wheel (~0.5 s ticks): a connect_timeout of
+ * 0.25 s fired after about a second. Envoy's fires on time, so the timer is ours: the connector runs
+ * without undici's timeout and fails the connect with undici's ConnectTimeoutError when it expires.
+ */
+function preciseConnectTimeout(timeoutMs: number): buildConnector.connector {
+  const connect = buildConnector({ timeout: 0 });
+  return (options, callback) => {
+    let settled = false;
+    let socket: { destroy(): void } | undefined;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      socket?.destroy();
+      callback(new errors.ConnectTimeoutError(`Connect Timeout Error (attempted address: ${options.hostname}:${options.port}, timeout: ${timeoutMs}ms)`), null);
+    }, timeoutMs);
+    // undici's connector returns the socket it is connecting (its typings say void).
+    socket = (connect as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => { destroy(): void } | undefined)(options, (...args: buildConnector.CallbackArgs) => {
+      if (settled) {
+        args[1]?.destroy();
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      callback(...args);
+    });
+  };
 }
