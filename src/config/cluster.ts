@@ -15,6 +15,8 @@ export const DEFAULT_CIRCUIT_BREAKERS: CircuitBreakerModel = Object.freeze({ max
 
 const CLUSTER_TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'] as const;
 const LB_POLICIES = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', '', 'MAGLEV', 'CLUSTER_PROVIDED', 'LOAD_BALANCING_POLICY_CONFIG'] as const;
+/** cluster.proto DnsLookupFamily; AUTO (0) is the default: IPv6 if the name has any, else IPv4. */
+const DNS_LOOKUP_FAMILIES = ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'] as const;
 const HEALTH = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'] as const;
 
 export function readCluster(v: unknown, path: string, p: Problems): ClusterModel | undefined {
@@ -39,9 +41,7 @@ export function readCluster(v: unknown, path: string, p: Problems): ClusterModel
   if (type === 'ORIGINAL_DST') p.add(joinPath(path, 'type'), 'ORIGINAL_DST is not supported by shadowgate yet');
   const lb = readEnum(m.lb_policy, joinPath(path, 'lb_policy'), p, LB_POLICIES, 'ROUND_ROBIN');
   if (lb !== 'ROUND_ROBIN' && lb !== 'LEAST_REQUEST' && lb !== 'RANDOM') p.add(joinPath(path, 'lb_policy'), `${lb} is not supported by shadowgate yet (ROUND_ROBIN, LEAST_REQUEST, RANDOM are)`);
-  if (m.dns_lookup_family !== undefined && !['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL', 0, 1, 2, 3, 4].includes(m.dns_lookup_family as string)) {
-    p.add(joinPath(path, 'dns_lookup_family'), `unknown value ${String(m.dns_lookup_family)}`);
-  }
+  const dnsLookupFamily = readEnum(m.dns_lookup_family, joinPath(path, 'dns_lookup_family'), p, DNS_LOOKUP_FAMILIES, 'AUTO');
   let endpoints: EndpointModel[] = [];
   let edsServiceName: string | undefined;
   if (type === 'EDS') {
@@ -72,6 +72,7 @@ export function readCluster(v: unknown, path: string, p: Problems): ClusterModel
     endpoints,
     ...(edsServiceName ? { edsServiceName } : {}),
     dnsRefreshRateMs: readDurationMs(m.dns_refresh_rate, joinPath(path, 'dns_refresh_rate'), p) ?? DEFAULT_DNS_REFRESH_MS,
+    dnsLookupFamily,
     http2,
   };
 }

@@ -229,9 +229,13 @@ export interface ClusterModel {
   endpoints: EndpointModel[];
   edsServiceName?: string;
   dnsRefreshRateMs: number;
+  /** Which addresses of a STRICT_DNS/LOGICAL_DNS name are used (cluster.proto DnsLookupFamily). */
+  dnsLookupFamily: DnsLookupFamily;
   /** Declared HTTP/2 (gRPC clusters such as the xDS server); routes cannot forward to these yet. */
   http2: boolean;
 }
+
+export type DnsLookupFamily = 'AUTO' | 'V4_ONLY' | 'V6_ONLY' | 'V4_PREFERRED' | 'ALL';
 
 export interface ClusterLoadAssignmentModel {
   clusterName: string;

@@ -4,7 +4,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { ClusterModel, EndpointModel } from '../config/model';
+import { ClusterModel, DnsLookupFamily, EndpointModel } from '../config/model';
 import { StatsStore } from '../telemetry/stats-store';
 import { ClusterStats } from './cluster-stats';
 import { LoadBalancer, createLoadBalancer } from './load-balancer';
@@ -101,7 +101,7 @@ export class UpstreamCluster {
         continue;
       }
       try {
-        const addrs = await lookup(e.host, { all: true });
+        const addrs = byFamily(await lookup(e.host, { all: true }), this.model.dnsLookupFamily);
         const chosen = this.model.type === 'LOGICAL_DNS' ? addrs.slice(0, 1) : addrs;
         for (const a of chosen) resolved.push({ ...e, host: a.address, hostname: e.host });
       } catch (err) {
@@ -125,5 +125,21 @@ export class UpstreamCluster {
     this.closed = true;
     if (this.dnsTimer) clearTimeout(this.dnsTimer);
     await Promise.all(this.hosts.map((h) => h.destroy()));
+  }
+}
+
+/**
+ * Envoy's DnsLookupFamily: V4_ONLY / V6_ONLY keep one family; AUTO uses the IPv6 addresses when there
+ * are any, else the IPv4 ones; V4_PREFERRED the reverse; ALL keeps both.
+ */
+export function byFamily<T extends { family: number }>(addrs: T[], family: DnsLookupFamily): T[] {
+  const v4 = addrs.filter((a) => a.family === 4);
+  const v6 = addrs.filter((a) => a.family === 6);
+  switch (family) {
+    case 'V4_ONLY': return v4;
+    case 'V6_ONLY': return v6;
+    case 'AUTO': return v6.length > 0 ? v6 : v4;
+    case 'V4_PREFERRED': return v4.length > 0 ? v4 : v6;
+    case 'ALL': return addrs;
   }
 }
