@@ -38,16 +38,30 @@ const TAGGED_PREFIXES: [string, string][] = [
   ['listener.', 'envoy_listener_address'],
 ];
 
-function extractTag(name: string): StatTag | undefined {
+/**
+ * Envoy's default response-code extractors (well_known_names.cc): `…_rq_200` → `…_rq` with
+ * envoy_response_code="200", `…_rq_2xx` → `…_rq_xx` with envoy_response_code_class="2". They run before
+ * the cluster / connection-manager extractor, so their label comes first, as in Envoy's output.
+ */
+function extractCodeTag(name: string): { name: string; labels: Record<string, string> } {
+  const code = /_rq_(\d{3})$/.exec(name);
+  if (code) return { name: name.slice(0, code.index + 3), labels: { envoy_response_code: code[1] } };
+  const cls = /_rq_(\d)xx$/.exec(name);
+  if (cls) return { name: `${name.slice(0, cls.index)}_rq_xx`, labels: { envoy_response_code_class: cls[1] } };
+  return { name, labels: {} };
+}
+
+function extractTag(fullName: string): StatTag | undefined {
+  const { name, labels: codeLabels } = extractCodeTag(fullName);
   for (const [prefix, label] of TAGGED_PREFIXES) {
     if (!name.startsWith(prefix)) continue;
     const rest = name.slice(prefix.length);
     // Cluster names may contain dots (e.g. outbound|80||svc.ns.svc.cluster.local): the stat is the last segment.
     const dot = rest.lastIndexOf('.');
     if (dot <= 0) return undefined;
-    return { base: `${prefix}${rest.slice(dot + 1)}`, labels: { [label]: rest.slice(0, dot) } };
+    return { base: `${prefix}${rest.slice(dot + 1)}`, labels: { ...codeLabels, [label]: rest.slice(0, dot) } };
   }
-  return undefined;
+  return Object.keys(codeLabels).length > 0 ? { base: name, labels: codeLabels } : undefined;
 }
 
 export class StatsStore {
