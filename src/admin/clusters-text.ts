@@ -1,5 +1,16 @@
 /** /clusters: Envoy's `cluster::key::value` text lines and a JSON form. */
+import { CircuitBreakerModel } from '../config/model';
 import { UpstreamCluster } from '../upstream/upstream-cluster';
+
+/** Envoy's addCircuitBreakerSettingsAsText: `c::<priority>_priority::<threshold>::<value>`. */
+function thresholdLines(n: string, priority: 'default' | 'high', cb: CircuitBreakerModel): string[] {
+  return [
+    `${n}::${priority}_priority::max_connections::${cb.maxConnections}`,
+    `${n}::${priority}_priority::max_pending_requests::${cb.maxPendingRequests}`,
+    `${n}::${priority}_priority::max_requests::${cb.maxRequests}`,
+    `${n}::${priority}_priority::max_retries::${cb.maxRetries}`,
+  ];
+}
 
 export function clustersText(clusters: Iterable<UpstreamCluster>, dynamicNames: ReadonlySet<string>): string {
   const lines: string[] = [];
@@ -8,10 +19,8 @@ export function clustersText(clusters: Iterable<UpstreamCluster>, dynamicNames: 
     const cb = c.model.circuitBreakers;
     lines.push(
       `${n}::observability_name::${n}`,
-      `${n}::default_priority::max_connections::${cb.maxConnections}`,
-      `${n}::default_priority::max_pending_requests::${cb.maxPendingRequests}`,
-      `${n}::default_priority::max_requests::${cb.maxRequests}`,
-      `${n}::default_priority::max_retries::${cb.maxRetries}`,
+      ...thresholdLines(n, 'default', cb),
+      ...thresholdLines(n, 'high', c.model.highPriorityCircuitBreakers),
       `${n}::added_via_api::${dynamicNames.has(n)}`,
     );
     for (const h of c.hosts) {

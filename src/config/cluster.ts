@@ -17,6 +17,8 @@ const CLUSTER_TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_D
 const LB_POLICIES = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', '', 'MAGLEV', 'CLUSTER_PROVIDED', 'LOAD_BALANCING_POLICY_CONFIG'] as const;
 /** cluster.proto DnsLookupFamily; AUTO (0) is the default: IPv6 if the name has any, else IPv4. */
 const DNS_LOOKUP_FAMILIES = ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'] as const;
+/** core.v3.RoutingPriority. */
+const PRIORITIES = ['DEFAULT', 'HIGH'] as const;
 const HEALTH = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'] as const;
 
 export function readCluster(v: unknown, path: string, p: Problems): ClusterModel | undefined {
@@ -68,7 +70,8 @@ export function readCluster(v: unknown, path: string, p: Problems): ClusterModel
     lbPolicy: lb as LbPolicy,
     connectTimeoutMs,
     perConnectionBufferLimitBytes: readUint(m.per_connection_buffer_limit_bytes, joinPath(path, 'per_connection_buffer_limit_bytes'), p) ?? 1024 * 1024,
-    circuitBreakers,
+    circuitBreakers: circuitBreakers.normal,
+    highPriorityCircuitBreakers: circuitBreakers.high,
     endpoints,
     ...(edsServiceName ? { edsServiceName } : {}),
     dnsRefreshRateMs: readDurationMs(m.dns_refresh_rate, joinPath(path, 'dns_refresh_rate'), p) ?? DEFAULT_DNS_REFRESH_MS,
@@ -102,11 +105,11 @@ function readUpstreamProtocol(m: Record<string, unknown>, path: string, p: Probl
   return http2;
 }
 
-function readCircuitBreakers(v: unknown, path: string, p: Problems): CircuitBreakerModel {
-  if (v === undefined) return DEFAULT_CIRCUIT_BREAKERS;
+function readCircuitBreakers(v: unknown, path: string, p: Problems): { normal: CircuitBreakerModel; high: CircuitBreakerModel } {
+  const out = { normal: DEFAULT_CIRCUIT_BREAKERS, high: DEFAULT_CIRCUIT_BREAKERS };
+  if (v === undefined) return out;
   const m = readMessage(v, path, p, { supported: ['thresholds'], unsupported: ['per_host_thresholds'] });
   const thresholds = readList(m?.thresholds, joinPath(path, 'thresholds'), p);
-  let result = DEFAULT_CIRCUIT_BREAKERS;
   thresholds.forEach((item, i) => {
     const tp = joinPath(joinPath(path, 'thresholds'), i);
     const t = readMessage(item, tp, p, {
@@ -114,16 +117,18 @@ function readCircuitBreakers(v: unknown, path: string, p: Problems): CircuitBrea
       unsupported: ['retry_budget', 'max_connection_pools'],
     });
     if (!t) return;
-    // Only the DEFAULT priority is routed by shadowgate; HIGH thresholds are accepted and unused.
-    if (t.priority !== undefined && t.priority !== 'DEFAULT' && t.priority !== 0) return;
-    result = {
+    const priority = readEnum(t.priority, joinPath(tp, 'priority'), p, PRIORITIES, 'DEFAULT');
+    const thresholdsOf: CircuitBreakerModel = {
       maxConnections: readUint(t.max_connections, joinPath(tp, 'max_connections'), p) ?? DEFAULT_CIRCUIT_BREAKERS.maxConnections,
       maxPendingRequests: readUint(t.max_pending_requests, joinPath(tp, 'max_pending_requests'), p) ?? DEFAULT_CIRCUIT_BREAKERS.maxPendingRequests,
       maxRequests: readUint(t.max_requests, joinPath(tp, 'max_requests'), p) ?? DEFAULT_CIRCUIT_BREAKERS.maxRequests,
       maxRetries: readUint(t.max_retries, joinPath(tp, 'max_retries'), p) ?? DEFAULT_CIRCUIT_BREAKERS.maxRetries,
     };
+    // shadowgate routes everything at DEFAULT priority; HIGH thresholds are kept for /clusters only.
+    if (priority === 'HIGH') out.high = thresholdsOf;
+    else out.normal = thresholdsOf;
   });
-  return result;
+  return out;
 }
 
 export function readClusterLoadAssignment(v: unknown, path: string, p: Problems, requireName = true): ClusterLoadAssignmentModel | undefined {

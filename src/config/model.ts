@@ -225,6 +225,8 @@ export interface ClusterModel {
   connectTimeoutMs: number;
   perConnectionBufferLimitBytes: number;
   circuitBreakers: CircuitBreakerModel;
+  /** HIGH-priority thresholds: accepted and shown by /clusters; requests are all DEFAULT priority. */
+  highPriorityCircuitBreakers: CircuitBreakerModel;
   /** For STATIC / STRICT_DNS / LOGICAL_DNS: from load_assignment. For EDS: filled when the CLA arrives. */
   endpoints: EndpointModel[];
   edsServiceName?: string;
