@@ -109,8 +109,15 @@ export class QueueGate implements SpanProcessor {
   }
 }
 
+/** After a failed export, the next attempt waits this long, doubling per failure up to the max. */
+const EXPORT_BACKOFF_INITIAL_MS = 1_000;
+const EXPORT_BACKOFF_MAX_MS = 30_000;
+
 export class CountingExporter implements SpanExporter {
   private failing = false;
+  /** While a collector is down, encoding and sending every batch only to fail again is wasted CPU. */
+  private retryAt = 0;
+  private backoffMs = EXPORT_BACKOFF_INITIAL_MS;
 
   constructor(
     private readonly inner: SpanExporter,
@@ -125,6 +132,17 @@ export class CountingExporter implements SpanExporter {
       this.count(spans.length, result);
       resultCallback(result);
     };
+    const wait = this.failing ? this.retryAt - Date.now() : 0;
+    if (wait > 0) {
+      // Hold this batch until the back-off ends: the batch processor waits for us, its queue fills,
+      // and the gate drops new spans for the price of a counter — no encoding for a dead collector.
+      setTimeout(() => this.attempt(spans, done), wait).unref();
+      return;
+    }
+    this.attempt(spans, done);
+  }
+
+  private attempt(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     try {
       this.inner.export(spans, done);
     } catch (error) {
@@ -145,9 +163,15 @@ export class CountingExporter implements SpanExporter {
       this.stats.recordSent(n);
       if (this.failing) this.logger?.debug({ spans: n }, 'tracing: span export recovered');
       this.failing = false;
+      this.backoffMs = EXPORT_BACKOFF_INITIAL_MS;
       return;
     }
     this.stats.recordExportFailed(n);
+    if (Date.now() >= this.retryAt) {
+      // A real attempt failed: wait before the next one, longer each time.
+      this.retryAt = Date.now() + this.backoffMs;
+      if (this.failing) this.backoffMs = Math.min(this.backoffMs * 2, EXPORT_BACKOFF_MAX_MS);
+    }
     // One warning per outage, not per batch: a dead collector must not flood the log.
     if (!this.failing) {
       this.logger?.warn({ err: result.error, spans: n }, 'tracing: span export failed; dropping spans until it recovers');
