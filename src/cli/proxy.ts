@@ -58,6 +58,8 @@ export async function readBootstrapFile(options: ProxyOptions): Promise<Bootstra
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const logger = options.logger ?? createLogger(options.logLevel);
   const bootstrap = await readBootstrapFile(options);
+  // What the bootstrap asked for but shadowgate skips (e.g. an is_optional http filter): said once, at start.
+  for (const w of bootstrap.warnings) logger.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
   const shadow = resolveShadowOptions(options.shadow ?? {}, process.env);
   const gateway = new Gateway(listenerFactory({ logger, shadow, ...(options.random ? { random: options.random } : {}) }), {
     info: (m) => logger.info(m),
