@@ -1,7 +1,8 @@
 /**
  * Loads our push API (protos/shadowgate/control/v1/control.proto) for grpc-js servers and clients.
- * Same loader options as the Envoy protos (src/xds/protos.ts): snake_case names, int64 as strings,
- * enums as names, unset fields absent.
+ * Like the Envoy protos (src/xds/protos.ts): snake_case names, int64 as strings, enums as names. Unlike
+ * them, defaults are filled in (empty lists, "" and false rather than absent fields), so
+ * `--output json` always has the same shape for scripts: `"gateways": []`, not a missing key.
  */
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -28,7 +29,9 @@ export function controlService(): ControlService {
     keepCase: true,
     longs: String,
     enums: String,
-    defaults: false,
+    defaults: true,
+    arrays: true,
+    objects: true,
     oneofs: true,
     includeDirs: [dir],
   });
