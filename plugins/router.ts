@@ -13,14 +13,29 @@ import { buildRedirectLocation } from '../src/routing/redirect';
 import type { LocalAction } from '../src/routing/compiled-route';
 import { sendLocalReply } from './local-reply';
 
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)([^#]*)/i;
+
+/**
+ * RFC 9112 §3.2.2 absolute-form (`GET http://host/path HTTP/1.1`): Envoy's HTTP/1 codec (allow_absolute_url,
+ * on by default) takes :authority and :path from the URL, so routing and the upstream see origin-form.
+ */
+function toOriginForm(raw: FastifyRequest['raw']): void {
+  const m = ABSOLUTE_FORM.exec(raw.url ?? '');
+  if (!m) return;
+  raw.url = m[2] === '' ? '/' : m[2].startsWith('/') ? m[2] : `/${m[2]}`;
+  if (m[1] !== '') raw.headers.host = m[1];
+}
+
 export default fp<GatewayPluginOptions>(async (app, opts) => {
   const random = opts.random ?? defaultRandom;
 
   app.addHook('onRequest', (request, reply, done) => {
     const gw = request.gw;
     const { hcm, model, routeTable, stats } = gw.listener;
+    if (request.raw.url !== undefined && request.raw.url.charCodeAt(0) !== 47 /* '/' */) toOriginForm(request.raw);
+    gw.upstreamPath = request.url;
     // strip_matching_host_port compares with the port the connection arrived on (Envoy: the local address).
-    const down = prepareDownstreamRequest(hcm, request.headers, request.socket.remoteAddress ?? '', request.socket.localPort ?? model.port);
+    const down = prepareDownstreamRequest(hcm, request.headers, request.socket.remoteAddress ?? '', request.socket.localPort ?? model.port, routeTable?.internalOnlyHeaders);
     gw.requestId = down.requestId;
     gw.upstreamHeaders = down.headers;
     // Envoy draws one random value per stream (the stream id) and uses it for every runtime_fraction of the

@@ -23,8 +23,11 @@ interface CompiledVirtualHost {
 
 export class RouteTable {
   private readonly index: VirtualHostIndex<CompiledVirtualHost>;
+  /** internal_only_headers: removed from external requests (every request, without internal_address_config). */
+  readonly internalOnlyHeaders: ReadonlySet<string> | undefined;
 
   constructor(readonly config: RouteConfigModel) {
+    this.internalOnlyHeaders = config.internalOnlyHeaders.length > 0 ? new Set(config.internalOnlyHeaders) : undefined;
     this.index = new VirtualHostIndex(config.virtualHosts.map((vh) => ({ domains: vh.domains, value: compileVirtualHost(config, vh) })));
   }
 

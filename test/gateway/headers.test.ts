@@ -179,3 +179,30 @@ t.test('suppress_envoy_headers leaves out x-envoy-upstream-service-time', async 
   t.equal(res.headers['x-envoy-upstream-service-time'], undefined);
   t.equal(up.received[0].headers['x-envoy-expected-rq-timeout-ms'], undefined);
 });
+
+t.test('internal_only_headers are removed from (external) requests', async (t) => {
+  const up = await startUpstream('up');
+  t.teardown(() => up.close());
+  const rc = routeConfig([{ match: { prefix: '/' }, route: { cluster: 'up' } }], { internal_only_headers: ['x-internal-token', 'X-Debug'] });
+  const gw = await startGateway(bootstrapWith([httpListener('ingress', rc)], [staticCluster('up', [up.port])]));
+  t.teardown(() => gw.close());
+  await send(gw.url, '/', { headers: { 'x-internal-token': 'secret', 'x-debug': '1', 'x-public': 'ok' } });
+  const h = up.received[0].headers;
+  t.equal(h['x-internal-token'], undefined);
+  t.equal(h['x-debug'], undefined);
+  t.equal(h['x-public'], 'ok');
+});
+
+t.test('absolute-form request targets are routed by their host and path', async (t) => {
+  const up = await startUpstream('up');
+  t.teardown(() => up.close());
+  const rc = { name: 'rc', virtual_hosts: [
+    { name: 'abs', domains: ['abs.example'], routes: [{ match: { path: '/abs' }, route: { cluster: 'up' } }] },
+  ] };
+  const gw = await startGateway(bootstrapWith([httpListener('ingress', rc)], [staticCluster('up', [up.port])]));
+  t.teardown(() => gw.close());
+  const ex = await rawExchange(gw.port(), 'GET http://abs.example/abs?x=1 HTTP/1.1\r\nHost: ignored.example\r\nConnection: close\r\n\r\n');
+  t.equal(parseRawResponse(ex.text).status, 200);
+  t.equal(up.received[0].url, '/abs?x=1', 'the upstream gets origin-form');
+  t.equal(up.received[0].headers.host, 'abs.example', 'Host comes from the URL');
+});
