@@ -1,5 +1,9 @@
 import t from 'tap';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
 import { request } from 'undici';
+import { sendMany } from '../helpers/http';
 import { startUpstream } from '../helpers/upstream';
 import { bootstrapWith, httpListener, routeConfig, staticCluster, startGateway } from '../helpers/gateway';
 
@@ -25,4 +29,23 @@ t.test('a request is proxied to the cluster and the admin server answers', async
   const stats = await (await request(`${gw.adminUrl}/stats`)).body.text();
   t.match(stats, /cluster\.v1\.upstream_rq_total: 1/);
   t.match(stats, /http\.ingress\.downstream_rq_total: 1/);
+});
+
+t.test('examples/bootstrap.yaml serves its 90/10 split', async (t) => {
+  const v1 = await startUpstream('demo-v1');
+  const v2 = await startUpstream('demo-v2');
+  t.teardown(() => Promise.all([v1.close(), v2.close()]));
+  const text = readFileSync(path.join(__dirname, '..', '..', 'examples', 'bootstrap.yaml'), 'utf8')
+    .replace('port_value: 9901', 'port_value: 0')
+    .replace('port_value: 10000', 'port_value: 0')
+    .replace('port_value: 8081', `port_value: ${v1.port}`)
+    .replace('port_value: 8082', `port_value: ${v2.port}`);
+  const gw = await startGateway(parse(text) as object);
+  t.teardown(() => gw.close());
+  const N = 400;
+  const responses = await sendMany(gw.url, N, '/hello', {}, 16);
+  t.ok(responses.every((r) => r.status === 200), 'all 200');
+  const toV2 = responses.filter((r) => r.headers['x-upstream'] === 'demo-v2').length;
+  // 10 % of 400 = 40 ± 6; 15 and 70 are more than 4 standard deviations away.
+  t.ok(toV2 > 15 && toV2 < 70, `${toV2} of ${N} primaries went to demo-v2`);
 });
