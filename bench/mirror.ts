@@ -9,7 +9,8 @@
  *   (a) no mirror   (b) 100 % mirror to a fast shadow   (c) 100 % mirror to a shadow answering after 200 ms
  * Load: closed loop, N keep-alive connections, POST with a 1 KiB body (so the body tee is exercised).
  * Goal: (c) changes the primary's p99 by < 10 % vs (a), and RSS stays bounded (shadows in flight are
- * capped by the mirror cluster's circuit breaker, max_requests 1024 by default).
+ * capped by the mirror cluster's circuit breaker, max_requests 1024 by default). The gateway's CPU per
+ * request (/proc/<pid>/stat) is printed too: on a small shared machine it is steadier than latency.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { LoadResult, mergeLoads, runLoad } from './lib/load';
-import { RssSampler, firstLine, freePort, procMemory, spawnNode, stopChild, waitForHttp } from './lib/process';
+import { RssSampler, firstLine, freePort, procCpuMs, procMemory, spawnNode, stopChild, waitForHttp } from './lib/process';
 
 const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
@@ -43,6 +44,8 @@ interface Outcome {
   load: LoadResult;
   peakRssMiB: number;
   windowMaxRssMiB: number;
+  /** Gateway CPU (user + system) per proxied request, over the measured slices. */
+  cpuUsPerRequest: number;
   shadow: Record<string, number>;
 }
 
@@ -118,18 +121,26 @@ async function runAll(gateways: RunningGateway[], opts: Options): Promise<Outcom
   });
   for (const g of gateways) await load(g, opts.warmupMs);
   const runs = new Map<RunningGateway, LoadResult[]>(gateways.map((g) => [g, []]));
+  const cpuMs = new Map<RunningGateway, number>(gateways.map((g) => [g, 0]));
   const samplers = new Map<RunningGateway, RssSampler>(gateways.map((g) => [g, new RssSampler(g.child.pid!).start()]));
   const sliceMs = opts.durationMs / opts.rounds;
   for (let round = 0; round < opts.rounds; round++) {
-    for (const g of gateways) runs.get(g)!.push(await load(g, sliceMs));
+    for (const g of gateways) {
+      const before = procCpuMs(g.child.pid!) ?? NaN;
+      runs.get(g)!.push(await load(g, sliceMs));
+      // Shadows still in flight are charged to the next slice of the same gateway, or dropped at the end.
+      cpuMs.set(g, cpuMs.get(g)! + ((procCpuMs(g.child.pid!) ?? NaN) - before));
+    }
   }
   // Let in-flight shadows finish so the counters add up (slow ones take SLOW_SHADOW_MS).
   await new Promise((r) => setTimeout(r, SLOW_SHADOW_MS + 100));
   const outcomes: Outcome[] = [];
   for (const g of gateways) {
+    const merged = mergeLoads(runs.get(g)!);
     outcomes.push({
       scenario: g.scenario,
-      load: mergeLoads(runs.get(g)!),
+      load: merged,
+      cpuUsPerRequest: (cpuMs.get(g)! * 1000) / merged.requests,
       windowMaxRssMiB: samplers.get(g)!.stop(),
       peakRssMiB: procMemory(g.child.pid!)?.peakRssMiB ?? NaN,
       shadow: await shadowStats(g.adminUrl, g.scenario.mirrorTo),
@@ -143,7 +154,7 @@ const f = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : 'n/
 function report(outcomes: Outcome[], opts: Options): boolean {
   const base = outcomes[0];
   process.stdout.write(`\nshadowgate mirror benchmark — ${opts.connections} connections, ${opts.durationMs / 1000} s per scenario in ${opts.rounds} interleaved rounds, POST 1 KiB, node ${process.version}\n\n`);
-  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'peak RSS MiB', 'shadows sent/ok/failed/dropped'];
+  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'gw CPU µs/req', 'peak RSS MiB', 'shadows sent/ok/failed/dropped'];
   const rows = outcomes.map((o) => [
     `(${o.scenario.key}) ${o.scenario.title}`,
     f(o.load.requestsPerSec, 0),
@@ -152,6 +163,7 @@ function report(outcomes: Outcome[], opts: Options): boolean {
     f(o.load.latency.p99Ms, 2),
     f(o.load.latency.maxMs, 1),
     String(o.load.errors),
+    f(o.cpuUsPerRequest, 0),
     `${f(o.peakRssMiB)} (window ${f(o.windowMaxRssMiB)})`,
     o.scenario.mirrorTo ? `${o.shadow.sent ?? 0}/${o.shadow.succeeded ?? 0}/${o.shadow.failed ?? 0}/${o.shadow.dropped ?? 0}` : '-',
   ]);
@@ -160,7 +172,7 @@ function report(outcomes: Outcome[], opts: Options): boolean {
   process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n\n`);
   process.stdout.write('ratios vs (a):\n');
   for (const o of outcomes.slice(1)) {
-    process.stdout.write(`  (${o.scenario.key}) throughput ×${f(o.load.requestsPerSec / base.load.requestsPerSec, 3)}  p50 ×${f(o.load.latency.p50Ms / base.load.latency.p50Ms, 3)}  p99 ×${f(o.load.latency.p99Ms / base.load.latency.p99Ms, 3)}  peak RSS ×${f(o.peakRssMiB / base.peakRssMiB, 3)}\n`);
+    process.stdout.write(`  (${o.scenario.key}) throughput ×${f(o.load.requestsPerSec / base.load.requestsPerSec, 3)}  p50 ×${f(o.load.latency.p50Ms / base.load.latency.p50Ms, 3)}  p99 ×${f(o.load.latency.p99Ms / base.load.latency.p99Ms, 3)}  gateway CPU/request ×${f(o.cpuUsPerRequest / base.cpuUsPerRequest, 3)}  peak RSS ×${f(o.peakRssMiB / base.peakRssMiB, 3)}\n`);
   }
   const [fast, slow] = [outcomes[1], outcomes[2]];
   const p99Ratio = slow.load.latency.p99Ms / base.load.latency.p99Ms;

@@ -48,6 +48,23 @@ export function procMemory(pid: number): ProcMemory | undefined {
   }
 }
 
+/** USER_HZ: the unit of utime/stime in /proc/<pid>/stat (100 on every mainstream Linux build). */
+const CLOCK_TICKS_PER_SEC = 100;
+
+/** CPU time (user + system) a process has used so far, in ms; undefined when unreadable. */
+export function procCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name (which may contain spaces): state is field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return ((utime + stime) * 1000) / CLOCK_TICKS_PER_SEC;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Samples VmRSS every `intervalMs` and keeps the maximum (VmHWM covers the whole life, this a window). */
 export class RssSampler {
   private timer: NodeJS.Timeout | undefined;
