@@ -24,6 +24,8 @@ export interface AdsClientOptions {
   protocol: XdsProtocol;
   node: Record<string, unknown>;
   nodeOnFirstMessageOnly: boolean;
+  /** grpc_services[0].initial_metadata, sent on every stream. */
+  initialMetadata?: [string, string][];
   updater: XdsConfigUpdater;
   stats: StatsStore;
   log: Logger;
@@ -69,7 +71,9 @@ export class AdsClient {
     // A fresh channel per attempt: our back-off decides when to retry, not the channel's own.
     // Envoy's envoy_grpc has no receive limit by default; grpc-js would stop at 4 MiB.
     const client = new Client(this.opts.target, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
-    const call = (this.opts.protocol === 'sotw' ? client.StreamAggregatedResources() : client.DeltaAggregatedResources()) as AdsCall;
+    const metadata = new grpc.Metadata();
+    for (const [key, value] of this.opts.initialMetadata ?? []) metadata.add(key, value);
+    const call = (this.opts.protocol === 'sotw' ? client.StreamAggregatedResources(metadata) : client.DeltaAggregatedResources(metadata)) as AdsCall;
     const streamOpts: AdsStreamOptions = {
       view: this.opts.updater,
       node: this.opts.node,

@@ -34,6 +34,17 @@ export function adsTarget(bootstrap: BootstrapModel): string {
   return `${host.includes(':') ? `[${host}]` : host}:${endpoint.port}`;
 }
 
+/**
+ * ads_config.grpc_services[0].initial_metadata (HeaderValue list): sent with the stream, e.g. a token
+ * a management server expects. The bootstrap reader accepts the field; it is read here from the document.
+ */
+export function adsInitialMetadata(bootstrap: BootstrapModel): [string, string][] {
+  const dyn = bootstrap.raw.dynamic_resources as { ads_config?: { grpc_services?: { initial_metadata?: unknown }[] } } | undefined;
+  const list = dyn?.ads_config?.grpc_services?.[0]?.initial_metadata;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((h: { key?: unknown; value?: unknown }) => (typeof h?.key === 'string' && h.key !== '' ? [[h.key.toLowerCase(), typeof h.value === 'string' ? h.value : '']] : []));
+}
+
 export async function startXds(gateway: Gateway, bootstrap: BootstrapModel, logger: Logger, options: XdsStartOptions = {}): Promise<XdsHandle> {
   const ads = bootstrap.ads;
   if (!ads) throw new ConfigError([{ path: 'dynamic_resources.ads_config', message: 'is required for the xDS client' }]);
@@ -52,6 +63,7 @@ export async function startXds(gateway: Gateway, bootstrap: BootstrapModel, logg
     protocol: ads.apiType === 'DELTA_GRPC' ? 'delta' : 'sotw',
     node: buildNodeMessage(bootstrap.node),
     nodeOnFirstMessageOnly: ads.setNodeOnFirstMessageOnly,
+    initialMetadata: adsInitialMetadata(bootstrap),
     updater,
     stats: gateway.stats,
     log,

@@ -32,6 +32,8 @@ export interface RecordedRequest {
   at: number;
   typeUrl: string;
   msg: Record<string, any>;
+  /** The stream's gRPC request metadata (headers). */
+  metadata: Record<string, unknown>;
 }
 
 export interface SentResponse {
@@ -120,7 +122,7 @@ export async function startAdsServer(port = 0): Promise<AdsTestServer> {
   let boundPort = port;
 
   function record(st: StreamState, msg: Record<string, any>): void {
-    const r: RecordedRequest = { streamId: st.id, mode: st.mode, at: performance.now(), typeUrl: String(msg.type_url ?? ''), msg };
+    const r: RecordedRequest = { streamId: st.id, mode: st.mode, at: performance.now(), typeUrl: String(msg.type_url ?? ''), msg, metadata: st.call.metadata.getMap() };
     requests.push(r);
     events.emit('request', r);
   }

@@ -16,7 +16,7 @@ export const EDS = CLUSTER_LOAD_ASSIGNMENT_TYPE_URL;
 
 const ADS_SOURCE = { ads: {}, resource_api_version: 'V3' };
 
-export function adsBootstrap(adsPort: number, mode: AdsMode, opts: { nodeOnFirstOnly?: boolean; lds?: boolean; listeners?: object[] } = {}): object {
+export function adsBootstrap(adsPort: number, mode: AdsMode, opts: { nodeOnFirstOnly?: boolean; lds?: boolean; listeners?: object[]; initialMetadata?: object[] } = {}): object {
   return {
     node: { id: `gw-${mode}`, cluster: 'edge', metadata: { team: 'platform' } },
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
@@ -25,7 +25,7 @@ export function adsBootstrap(adsPort: number, mode: AdsMode, opts: { nodeOnFirst
       ads_config: {
         api_type: mode === 'sotw' ? 'GRPC' : 'DELTA_GRPC',
         transport_api_version: 'V3',
-        grpc_services: [{ envoy_grpc: { cluster_name: 'xds_cluster' } }],
+        grpc_services: [{ envoy_grpc: { cluster_name: 'xds_cluster' }, ...(opts.initialMetadata ? { initial_metadata: opts.initialMetadata } : {}) }],
         ...(opts.nodeOnFirstOnly ? { set_node_on_first_message_only: true } : {}),
       },
       ...(opts.lds === false ? {} : { lds_config: ADS_SOURCE }),
@@ -86,7 +86,7 @@ export interface World {
 }
 
 /** Upstreams v1/v2, an ADS server holding clusters v1/v2 (EDS), listener "ingress" → RDS "main" → v1, and the gateway. */
-export async function startWorld(mode: AdsMode, opts: { nodeOnFirstOnly?: boolean } = {}): Promise<World> {
+export async function startWorld(mode: AdsMode, opts: { nodeOnFirstOnly?: boolean; initialMetadata?: object[] } = {}): Promise<World> {
   const v1 = await startUpstream('v1');
   const v2 = await startUpstream('v2');
   const ads = await startAdsServer();

@@ -95,6 +95,8 @@ for (const mode of MODES) {
     t.teardown(() => w.close());
     // A static cluster the CDS pushes add and remove, next to the EDS ones that stay.
     const spare = staticCluster('spare', [w.v1.port]);
+    const gateway = w.gw.handle.gateway;
+    const pools = { v1: gateway.clusters.get('v1'), v2: gateway.clusters.get('v2') };
     const load = startLoad(w.url('/'), 4);
     t.teardown(() => load.stop());
     const PUSHES = 200;
@@ -113,6 +115,7 @@ for (const mode of MODES) {
     t.equal(nacks, 0, 'every push ACKed');
     t.ok(load.total > PUSHES, `load ran through the pushes (${load.total} requests)`);
     t.same(load.failures, [], `${load.failures.length} failed requests of ${load.total}`);
+    t.ok(pools.v1 && gateway.clusters.get('v1') === pools.v1 && gateway.clusters.get('v2') === pools.v2, 'unchanged clusters kept their connection pools');
     report.push(`${mode}: ${PUSHES} pushes in ${pushMs.toFixed(0)} ms under load, ${load.total} requests, ${load.failures.length} failed`);
   });
 }

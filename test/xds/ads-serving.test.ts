@@ -43,12 +43,13 @@ for (const mode of MODES) {
     t.ok(w.ads.requests.every((q) => !isNack(q)), 'nothing was NACKed');
   });
 
-  t.test(`${mode}: set_node_on_first_message_only sends the node once per stream`, async (t) => {
-    const w = await startWorld(mode, { nodeOnFirstOnly: true });
+  t.test(`${mode}: set_node_on_first_message_only sends the node once per stream; initial_metadata is sent`, async (t) => {
+    const w = await startWorld(mode, { nodeOnFirstOnly: true, initialMetadata: [{ key: 'X-Xds-Token', value: 'sesame' }] });
     t.teardown(() => w.close());
     t.equal((await hit(w.url())).status, 200);
     t.ok(w.ads.requests[0].msg.node, 'first request carries the node');
     t.ok(w.ads.requests.slice(1).every((q) => !q.msg.node), 'later requests do not');
+    t.equal(w.ads.requests[0].metadata['x-xds-token'], 'sesame', 'grpc_services initial_metadata on the stream');
   });
 
   t.test(`${mode}: pushed changes are served within 100 ms of the ACK`, async (t) => {
@@ -60,6 +61,10 @@ for (const mode of MODES) {
     await waitForSubscription(w.ads, EDS, 'shadow');
     await pushAndWait(w.ads, EDS, [cla('v1', [w.v1.port]), cla('v2', [w.v2.port]), cla('shadow', [shadow.port])]);
 
+    // Open a connection to every upstream first, so the figures below measure config propagation
+    // rather than the first TCP connect of a pool.
+    await pushAndWait(w.ads, RDS, [routes('main', [toCluster('/warm-v2', 'v2'), toCluster('/warm-shadow', 'shadow'), toCluster('/', 'v1')])]);
+    for (const path of ['/warm-v2', '/warm-shadow', '/']) t.equal((await hit(w.url(path))).status, 200, `warm-up ${path}`);
     // Latency = when the first request after the ACK reached the upstream the change sends it to,
     // minus when the server received the ACK (one clock: everything runs in this process).
     const measure = async (change: string, resources: object[], path: string, target: TestUpstream, primary: string): Promise<void> => {
