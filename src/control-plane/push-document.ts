@@ -6,6 +6,7 @@
  */
 import { parseConfigText } from '../config/bootstrap';
 import { ConfigError, Problem } from '../config/problems';
+import { DuplicateKeyError, parseJsonFast } from './json-fast-path';
 import { RESOURCE_KINDS, ResourceKind, ResourceLists, emptyLists, resourceName } from './resource-kinds';
 
 export interface ParsedDocument {
@@ -17,10 +18,13 @@ export interface ParsedDocument {
 export function parsePushDocument(text: string, source: string): ParsedDocument {
   let doc: unknown;
   try {
-    doc = parseConfigText(text, source || 'config');
+    const fast = parseJsonFast(text);
+    doc = fast ? fast.value : parseConfigText(text, source || 'config');
   } catch (err) {
     if (err instanceof ConfigError) return { problems: err.problems };
-    throw err;
+    if (err instanceof DuplicateKeyError) return { problems: [{ path: `${source || 'config'}:${err.line}`, message: `duplicate key "${err.key}"` }] };
+    // The YAML library's own limits (e.g. "Excessive alias count …", its guard against alias bombs).
+    return { problems: [{ path: source || 'config', message: `cannot read the document: ${(err as Error).message}` }] };
   }
   return readPushDocument(doc);
 }

@@ -75,6 +75,8 @@ export class SnapshotStore extends EventEmitter {
   private constructor(private readonly files: VersionFiles, options: StoreOptions) {
     super();
     this.keepVersions = Math.max(1, options.keepVersions ?? DEFAULT_KEEP_VERSIONS);
+    // Every ADS stream and Watch call listens for new versions; hundreds are normal, not a leak.
+    this.setMaxListeners(0);
   }
 
   /** Opens (creating if needed) the data directory and loads the newest version. */

@@ -59,6 +59,12 @@ t.test('an invalid push is refused with INVALID_ARGUMENT naming every problem, b
   t.equal(err.code, grpc.status.INVALID_ARGUMENT);
   t.match(err.details, /broken\.yaml:\d+:\d+: invalid YAML/);
 
+  // JSON takes a fast path (JSON.parse) but keeps the YAML parser's rule: no duplicate keys.
+  err = await rejected(c.call('Push', { full: { text: '{"clusters": [{"name": "a",\n "name": "b"}]}', source: 'dup.json' } }));
+  t.match(err.details, /dup\.json:2: duplicate key "name"/);
+  const viaJson = await c.call<{ valid: boolean }>('Validate', { config: { text: JSON.stringify(sampleConfig()) } });
+  t.equal(viaJson.valid, true, 'JSON documents validate like YAML ones');
+
   const status = await c.call<{ version: string }>('Status', {});
   t.equal(status.version, '1', 'nothing was accepted');
   t.ok(await ads.silentFor(100), 'the gateway saw nothing');
