@@ -10,7 +10,27 @@ import { stringify } from 'yaml';
 import { loadBootstrapText } from '../../src/config/bootstrap';
 import { ConfigError, formatProblem } from '../../src/config/problems';
 import { validateResources } from '../../src/config/snapshot';
-import { HCM_TYPE, ROUTER_TYPE, bootstrapWith, httpListener, routeConfig, staticCluster } from '../helpers/gateway';
+import { HCM_TYPE, ROUTER_TYPE } from '../../src/config/type-urls';
+
+// The same shapes as test/helpers/gateway.ts builds, local so this pure test does not load the gateway.
+const staticCluster = (name: string, ports: number[], extra: object = {}): object => ({
+  name,
+  type: 'STATIC',
+  connect_timeout: '1s',
+  load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: ports.map((port) => ({ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } })) }] },
+  ...extra,
+});
+const httpListener = (name: string, rc: object, hcmExtra: object = {}, port = 0): object => ({
+  name,
+  address: { socket_address: { address: '127.0.0.1', port_value: port } },
+  filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: {
+    '@type': HCM_TYPE, stat_prefix: name, route_config: rc,
+    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_TYPE } }],
+    ...hcmExtra,
+  } }] }],
+});
+const bootstrapWith = (listeners: object[], clusters: object[]): object => ({ node: { id: 'test-node', cluster: 'test' }, static_resources: { listeners, clusters } });
+const routeConfig = (routes: object[], extra: object = {}): object => ({ name: 'local_route', virtual_hosts: [{ name: 'vh', domains: ['*'], routes }], ...extra });
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'envoy');
 const HCM = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config';
