@@ -7,7 +7,8 @@ import { parseFlags } from './args';
 import { parseConfigText, readBootstrap } from '../config/bootstrap';
 import { ConfigError, formatProblem } from '../config/problems';
 import { isObject } from '../config/proto-json';
-import { validateResources } from '../config/snapshot';
+import { readPushDocument } from '../control-plane/push-document';
+import { validatePush } from '../control-plane/push-validation';
 import { ShadowgateError } from '../errors';
 
 export async function runValidateCommand(args: string[]): Promise<number> {
@@ -27,10 +28,12 @@ export async function runValidateCommand(args: string[]): Promise<number> {
   const doc = parseConfigText(text, String(file));
   const isPush = isObject(doc) && ['listeners', 'routes', 'clusters', 'endpoints'].some((k) => k in doc) && !('static_resources' in doc);
   if (isPush) {
-    const d = doc as Record<string, unknown[]>;
-    const result = validateResources({ listeners: d.listeners, routes: d.routes, clusters: d.clusters, endpoints: d.endpoints }, { requireRouteConfigs: true });
+    // Exactly what the control plane's Push/Validate accept (src/control-plane/push-validation).
+    const parsed = readPushDocument(doc);
+    if (!parsed.lists) throw new ConfigError(parsed.problems);
+    const result = validatePush(parsed.lists);
     for (const w of result.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
-    if (!result.snapshot) throw new ConfigError(result.problems);
+    if (!result.encoded) throw new ConfigError(result.problems);
   } else {
     for (const w of readBootstrap(doc).warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
   }
