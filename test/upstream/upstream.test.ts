@@ -244,3 +244,39 @@ t.test('bodies are streamed, not buffered', async (t) => {
     t.equal(await Promise.race([result, timeout]), 'first-part;second-part');
   });
 });
+
+t.test('a client that goes away cancels the upstream request (before and after response headers)', async (t) => {
+  let upstreamClosed = 0;
+  let upstreamStarted = 0;
+  const server = http.createServer((req, res) => {
+    upstreamStarted++;
+    res.on('close', () => { upstreamClosed++; });
+    if (req.url === '/mid') {
+      res.writeHead(200);
+      res.write('part');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  const port = (server.address() as AddressInfo).port;
+  const gw = await startGateway(bootstrapWith([httpListener('ingress', routeConfig([{ match: { prefix: '/' }, route: { cluster: 's', timeout: '0s' } }]))], [staticCluster('s', [port])]));
+  t.teardown(() => gw.close());
+  const cluster = () => gw.handle.gateway.clusters.get('s')!;
+  for (const path of ['/before', '/mid']) {
+    const closedBefore = upstreamClosed;
+    upstreamStarted = 0;
+    let gotHeaders = false;
+    const req = http.get({ host: '127.0.0.1', port: gw.port(), path });
+    req.on('error', () => undefined);
+    req.on('response', (res) => {
+      gotHeaders = true;
+      res.resume();
+    });
+    await until(() => upstreamStarted === 1 && cluster().activeRequests === 1 && (path !== '/mid' || gotHeaders));
+    req.destroy();
+    await until(() => upstreamClosed > closedBefore);
+    t.pass(`${path}: the upstream saw its request cancelled`);
+    await until(() => cluster().activeRequests === 0);
+    t.pass(`${path}: the request slot is released`);
+  }
+});
