@@ -143,11 +143,14 @@ export function waitForGateways(client: ControlClient, group: string, version: s
       else if (ev.gateway) gateways.set(ev.gateway.stream_id ?? '', ev.gateway);
       if (snapshotSeen && [...gateways.values()].every((g) => g.state === 'SYNCED' || g.state === 'NACKED')) finish(false);
     });
-    stream.on('error', (err: Error & { code?: number }) => {
+    const lost = (why: string): void => {
       if (finished) return;
-      if (output === 'table') process.stderr.write(`error: lost the watch stream: ${err.message}\n`);
+      if (output === 'table') process.stderr.write(`error: lost the watch stream: ${why}\n`);
       finish(true);
-    });
+    };
+    stream.on('error', (err: Error) => lost(err.message));
+    // The control plane ends Watch streams when it shuts down.
+    stream.on('end', () => lost('the control plane closed it'));
   });
 }
 

@@ -74,7 +74,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     StreamAggregatedResources: (call: grpc.ServerDuplexStream<unknown, unknown>) => track(new SotwSession(deps, call, 'SOTW') as AdsSession<never>, call),
     DeltaAggregatedResources: (call: grpc.ServerDuplexStream<unknown, unknown>) => track(new DeltaSession(deps, call, 'DELTA') as AdsSession<never>, call),
   });
-  server.addService(controlService().definition, controlHandlers({ store, registry, auth: new BearerAuth(resolved.token), logger }));
+  const control = controlHandlers({ store, registry, auth: new BearerAuth(resolved.token), logger });
+  server.addService(controlService().definition, control.handlers);
 
   const credentials = await serverCredentials(options.tls);
   const port = await new Promise<number>((resolve, reject) => {
@@ -89,6 +90,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const close = (): Promise<void> => {
     closing ??= (async () => {
       for (const s of sessions) s.end();
+      control.endWatches();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();

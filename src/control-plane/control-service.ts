@@ -41,8 +41,15 @@ export interface ControlServiceDeps {
   logger: Logger;
 }
 
-export function controlHandlers(deps: ControlServiceDeps): grpc.UntypedServiceImplementation {
+export interface ControlHandlers {
+  handlers: grpc.UntypedServiceImplementation;
+  /** Ends every Watch stream (shutdown), so the server need not wait for callers to cancel. */
+  endWatches(): void;
+}
+
+export function controlHandlers(deps: ControlServiceDeps): ControlHandlers {
   const { store, registry, logger } = deps;
+  const watches = new Set<grpc.ServerWritableStream<unknown, unknown>>();
   const unary = <Req>(name: string, fn: (req: Req) => Promise<object> | object) => (call: Unary<Req>, callback: grpc.sendUnaryData<unknown>): void => {
     if (!deps.auth.check(call.metadata)) {
       logger.warn({ method: name, peer: call.getPeer() }, 'push API call rejected: missing or wrong bearer token');
@@ -54,7 +61,7 @@ export function controlHandlers(deps: ControlServiceDeps): grpc.UntypedServiceIm
       .then((res) => callback(null, res), (err) => callback(toServiceError(err, logger, name)));
   };
 
-  return {
+  const handlers: grpc.UntypedServiceImplementation = {
     Push: unary<PushRequestMsg>('Push', async (req) => {
       const input = readPushRequest(req);
       const outcome = await store.push(input);
@@ -93,13 +100,22 @@ export function controlHandlers(deps: ControlServiceDeps): grpc.UntypedServiceIm
       };
       registry.on('gateway', onGateway);
       store.on('version', onVersion);
+      watches.add(call as grpc.ServerWritableStream<unknown, unknown>);
       const stop = (): void => {
+        watches.delete(call as grpc.ServerWritableStream<unknown, unknown>);
         registry.off('gateway', onGateway);
         store.off('version', onVersion);
       };
       call.on('cancelled', stop);
       call.on('close', stop);
       call.on('error', stop);
+    },
+  };
+  return {
+    handlers,
+    endWatches: () => {
+      for (const w of watches) w.end();
+      watches.clear();
     },
   };
 }
