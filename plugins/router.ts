@@ -39,9 +39,10 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
     gw.requestId = down.requestId;
     gw.upstreamHeaders = down.headers;
     // Envoy draws one random value per stream (the stream id) and uses it for every runtime_fraction of the
-    // route table and for the weighted-cluster pick, so consecutive 50 % routes see the same value.
-    const streamRandom = random();
-    const sameRandom = (): number => streamRandom;
+    // route table and for the weighted-cluster pick, so consecutive 50 % routes see the same value. Drawn
+    // on first use: a request that needs none takes none from the source.
+    let streamRandom: number | undefined;
+    const sameRandom = (): number => (streamRandom ??= random());
     const view = { method: request.method, authority: down.authority, path: request.url, headers: down.headers, scheme: 'http', rawHeaders: request.raw.rawHeaders };
     const route = routeTable?.match(view, sameRandom);
     if (!route) {
