@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import { ControlClient, errorProblems } from '../../src/cli/control-client';
 import { controlService } from '../../src/control-plane/control-proto';
 import { isUnsupportedProblem } from '../../src/control-plane/push-validation';
+import { findType } from '../../src/xds/protos';
 import { CDS, client, edsCluster, cla, listener, names, node, pushDoc, routeConfig, sampleConfig, sotw, startCp, tempDir } from './helpers';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -83,6 +84,38 @@ t.test('valid Envoy that shadowgate does not implement is accepted with warnings
   const err = await rejected(pushDoc(c, doc));
   t.equal(err.code, grpc.status.INVALID_ARGUMENT);
   t.match(err.details, /clusters\[0\]\.lb_polciy/);
+});
+
+t.test('the verdict is per resource: an Envoy feature we do not implement makes that resource a warning', async (t) => {
+  const cp = await startCp(t);
+  const c = await client(t, cp);
+  const doc = sampleConfig();
+  // A Unix-socket listener: valid Envoy; src/config reports "pipe" as unsupported and then, as a
+  // consequence, the missing socket_address. Both are warnings about that one listener.
+  doc.listeners.push({ name: 'uds', address: { pipe: { path: '/run/sg.sock' } }, filter_chains: (doc.listeners[0] as { filter_chains: object[] }).filter_chains });
+  const res = await pushDoc(c, doc);
+  t.equal(res.version, '1');
+  t.ok(res.warnings?.some((w) => w.path === 'listeners[1].address.pipe'));
+  t.ok(res.warnings?.some((w) => w.path.startsWith('listeners[1].address.socket_address')), 'its consequences are warnings too');
+  // A genuine error in another resource is still an error.
+  (doc.routes[0] as { virtual_hosts: { routes: object[] }[] }).virtual_hosts[0].routes.unshift({ match: { safe_regex: { regex: '(' } }, route: { cluster: 'v1' } });
+  const err = await rejected(pushDoc(c, doc));
+  t.equal(err.code, grpc.status.INVALID_ARGUMENT);
+  t.match(err.details, /routes\[0\]\.virtual_hosts\[0\]\.routes\[0\]\.match\.safe_regex\.regex/);
+  t.notMatch(err.details, /listeners\[1\]/, 'the unjudged listener is not listed as an error');
+});
+
+t.test('a gRPC proxyless api_listener is accepted with a warning', { skip: findType('envoy.config.listener.v3.Listener')?.fields.api_listener ? false : 'protos/envoy/config/listener/v3/listener.proto does not declare api_listener (field 19) yet' }, async (t) => {
+  const cp = await startCp(t);
+  const c = await client(t, cp);
+  const doc = sampleConfig();
+  doc.listeners.push({
+    name: 'grpc-service.example:443',
+    api_listener: { api_listener: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', stat_prefix: 'grpc', rds: { route_config_name: 'main', config_source: { ads: {}, resource_api_version: 'V3' } }, http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }] } },
+  });
+  const res = await pushDoc(c, doc);
+  t.equal(res.changed, true);
+  t.ok(res.warnings?.some((w) => w.path === 'listeners[1].api_listener'));
 });
 
 t.test('the "unsupported" classification matches the messages src/config uses', async (t) => {
