@@ -231,3 +231,18 @@ t.test('Validate answers problems without changing anything; Watch streams a sna
   t.ok(events.some((e) => e.kind === 'GATEWAY_CONNECTED'));
   t.ok(events.some((e) => e.kind === 'GATEWAY_UPDATED'));
 });
+
+t.test('a change to all gateways is applied to every group\'s own configuration', async (t) => {
+  const cp = await startCp(t);
+  const c = await client(t, cp);
+  await pushDoc(c, sampleConfig({ clusters: ['v1'] }));
+  await pushDoc(c, sampleConfig({ clusters: ['v1', 'c1'], route: 'c1' }), { group: 'canary' });
+  const res = await c.call<{ version: string; groups: { group: string; changed_types: string[] }[] }>('Push', { change: { upsert: { text: stringify({ clusters: [edsCluster('extra')], endpoints: [cla('extra', [7])] }) } } });
+  t.equal(res.version, '3');
+  t.same(res.groups.map((g) => [g.group, g.changed_types]).sort(), [['', ['CDS', 'EDS']], ['canary', ['CDS', 'EDS']]]);
+  const status = await c.call<{ groups: { group: string; counts: { clusters: number } }[] }>('Status', {});
+  t.same(status.groups.map((g) => [g.group, g.counts.clusters]).sort(), [['', 2], ['canary', 3]]);
+  // A change that breaks one group names the group in every problem path.
+  const err = await rejected(c.call('Push', { change: { delete: { clusters: ['c1'] } } }));
+  t.match(err.details, /\[group default\] delete\.clusters\[0\]: no clusters resource named "c1"/);
+});
