@@ -30,11 +30,11 @@ export const CLIENT_FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const CLIENT_HELP = `      --server HOST:PORT     control plane address (default ${DEFAULT_SERVER})
-      --token-file FILE      push API token (default: $${TOKEN_ENV})
-      --tls-ca FILE          use TLS, trusting this CA for the server certificate
-      --tls-cert/--tls-key   client certificate, when the control plane requires mutual TLS
-  -o, --output table|json    output format (default table)
+export const CLIENT_HELP = `      --server HOST:PORT       control plane address (default ${DEFAULT_SERVER})
+      --token-file FILE        push API token (default: $${TOKEN_ENV})
+      --tls-ca FILE            use TLS, trusting this CA for the server certificate
+      --tls-cert/--tls-key F   client certificate and key, when the control plane requires mutual TLS
+  -o, --output table|json      output format (default table)
 
 exit codes: 0 ok, 1 rejected (invalid, conflict, NACKed, timed out), 2 usage, 3 unreachable or unauthenticated
 `;
