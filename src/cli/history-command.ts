@@ -5,7 +5,7 @@ import { CLIENT_FLAGS, CLIENT_HELP, EXIT_OK, VersionRecordMsg, formatTable, grou
 
 const HELP = `usage: shadowgate history [--limit N] [flags]
 
-      --limit N              at most N versions (default: all the control plane keeps)
+      --limit N                at most N versions (default: all the control plane keeps)
 ${CLIENT_HELP}`;
 
 export async function runHistoryCommand(args: string[]): Promise<number> {

@@ -9,12 +9,12 @@ const HELP = `usage: shadowgate rollback --to VERSION [flags]
   Serves the configuration that VERSION had (every group) again. Versions only grow: the rollback
   becomes a new version, and stays in the history.
 
-      --to VERSION           the version to restore (see shadowgate history)
-      --dry-run              validate and show what would change
-      --expected-version V   apply only if the current version is V
-      --description TEXT     kept in the history
-      --wait                 wait until every gateway ACKed (exit 1 naming any that NACKed)
-      --timeout DURATION     how long --wait waits (default 30s)
+      --to VERSION             the version to restore (see shadowgate history)
+      --dry-run                validate and show what would change
+      --expected-version V     apply only if the current version is V
+      --description TEXT       kept in the history
+      --wait                   wait until every gateway ACKed (exit 1 naming any that NACKed)
+      --timeout DURATION       how long --wait waits (default 30s)
 ${CLIENT_HELP}`;
 
 export async function runRollbackCommand(args: string[]): Promise<number> {

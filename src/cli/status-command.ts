@@ -8,7 +8,7 @@ const HELP = `usage: shadowgate status [--group G] [flags]
   state (SYNCED, PENDING, NACKED, CONNECTING), the version it ACKed per resource type, connected since,
   and the last NACK with its error.
 
-      --group G              only gateways of this group
+      --group G                only gateways of this group
 ${CLIENT_HELP}`;
 
 const TYPES = ['CDS', 'EDS', 'LDS', 'RDS'];
