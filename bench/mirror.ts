@@ -1,13 +1,16 @@
 /**
  * Mirroring benchmark: what does a 100 % shadow cost the primary, and does a slow shadow hurt it?
  *
- *   npm run build && node dist/bench/mirror.js [--duration-ms 5000] [--connections 32] [--warmup-ms 1000]
+ *   npm run build && node dist/bench/mirror.js [--duration-ms 5000] [--paced-ms 3000] [--paced-fraction 0.5]
+ *                                              [--rounds 5] [--connections 32] [--warmup-ms 1000]
  *
- * One run, three scenarios against the same real local upstreams (their own process), each with its own
+ * One run, three scenarios against the same real local upstreams (their own processes), each with its own
  * gateway child process (`shadowgate proxy -c <tmp bootstrap>`) so its peak RSS (VmHWM) is per scenario
  * and the load generator's memory is not counted; measured time is interleaved between scenarios:
  *   (a) no mirror   (b) 100 % mirror to a fast shadow   (c) 100 % mirror to a shadow answering after 200 ms
- * Load: closed loop, N keep-alive connections, POST with a 1 KiB body (so the body tee is exercised).
+ * Load: N keep-alive connections, POST with a 1 KiB body (so the body tee is exercised), in two phases:
+ * closed loop (saturation: throughput and latency when CPU is the limit), then paced at a fraction of
+ * (a)'s saturation throughput (the gateway has spare CPU; only the shadow's own effect is left).
  * Goal: (c) changes the primary's p99 by < 10 % vs (a), and RSS stays bounded (shadows in flight are
  * capped by the mirror cluster's circuit breaker, max_requests 1024 by default). The gateway's CPU per
  * request (/proc/<pid>/stat) is printed too: on a small shared machine it is steadier than latency.
@@ -41,11 +44,10 @@ const SCENARIOS: Scenario[] = [
 
 interface Outcome {
   scenario: Scenario;
-  load: LoadResult;
+  saturated: PhaseResult;
+  paced: PhaseResult;
   peakRssMiB: number;
   windowMaxRssMiB: number;
-  /** Gateway CPU (user + system) per proxied request, over the measured slices. */
-  cpuUsPerRequest: number;
   shadow: Record<string, number>;
 }
 
@@ -109,85 +111,130 @@ async function startGateway(s: Scenario, upstreams: Record<string, number>, dir:
   return { scenario: s, child, url: `http://127.0.0.1:${listenerPort}`, adminUrl };
 }
 
+interface PhaseResult {
+  load: LoadResult;
+  /** Gateway CPU (user + system) per proxied request. */
+  cpuUsPerRequest: number;
+}
+
 /**
  * All three gateways run side by side (separate processes, each idle while another is loaded) and the
  * measured time is cut into rounds a → b → c → a …, so a noisy neighbour on the machine hits every
  * scenario alike instead of skewing whichever ran during the noise.
  */
-async function runAll(gateways: RunningGateway[], opts: Options): Promise<Outcome[]> {
-  const load = (g: RunningGateway, durationMs: number): Promise<LoadResult> => runLoad({
-    url: g.url, path: '/bench', method: 'POST', body: Buffer.alloc(1024, 'm'), headers: { 'content-type': 'application/octet-stream' },
-    connections: opts.connections, durationMs,
-  });
-  for (const g of gateways) await load(g, opts.warmupMs);
+async function runPhase(gateways: RunningGateway[], opts: Options, durationMs: number, ratePerSec?: number): Promise<Map<RunningGateway, PhaseResult>> {
   const runs = new Map<RunningGateway, LoadResult[]>(gateways.map((g) => [g, []]));
   const cpuMs = new Map<RunningGateway, number>(gateways.map((g) => [g, 0]));
-  const samplers = new Map<RunningGateway, RssSampler>(gateways.map((g) => [g, new RssSampler(g.child.pid!).start()]));
-  const sliceMs = opts.durationMs / opts.rounds;
+  const sliceMs = durationMs / opts.rounds;
   for (let round = 0; round < opts.rounds; round++) {
     for (const g of gateways) {
       const before = procCpuMs(g.child.pid!) ?? NaN;
-      runs.get(g)!.push(await load(g, sliceMs));
-      // Shadows still in flight are charged to the next slice of the same gateway, or dropped at the end.
+      runs.get(g)!.push(await load(g, opts, sliceMs, ratePerSec));
+      // Shadows still in flight are charged to the next slice of the same gateway, or not at all.
       cpuMs.set(g, cpuMs.get(g)! + ((procCpuMs(g.child.pid!) ?? NaN) - before));
     }
   }
+  const out = new Map<RunningGateway, PhaseResult>();
+  for (const g of gateways) {
+    const merged = mergeLoads(runs.get(g)!);
+    out.set(g, { load: merged, cpuUsPerRequest: (cpuMs.get(g)! * 1000) / merged.requests });
+  }
+  return out;
+}
+
+function load(g: RunningGateway, opts: Options, durationMs: number, ratePerSec?: number): Promise<LoadResult> {
+  return runLoad({
+    url: g.url, path: '/bench', method: 'POST', body: Buffer.alloc(1024, 'm'), headers: { 'content-type': 'application/octet-stream' },
+    connections: opts.connections, durationMs, ...(ratePerSec ? { ratePerSec } : {}),
+  });
+}
+
+async function runAll(gateways: RunningGateway[], opts: Options): Promise<{ outcomes: Outcome[]; pacedRate: number }> {
+  for (const g of gateways) await load(g, opts, opts.warmupMs);
+  const samplers = new Map<RunningGateway, RssSampler>(gateways.map((g) => [g, new RssSampler(g.child.pid!).start()]));
+  const saturated = await runPhase(gateways, opts, opts.durationMs);
+  // Below saturation the gateway has spare CPU: what is left is whether the shadow itself holds the primary.
+  const pacedRate = Math.max(1, Math.round(saturated.get(gateways[0])!.load.requestsPerSec * opts.pacedFraction));
+  const paced = await runPhase(gateways, opts, opts.pacedMs, pacedRate);
   // Let in-flight shadows finish so the counters add up (slow ones take SLOW_SHADOW_MS).
   await new Promise((r) => setTimeout(r, SLOW_SHADOW_MS + 100));
   const outcomes: Outcome[] = [];
   for (const g of gateways) {
-    const merged = mergeLoads(runs.get(g)!);
     outcomes.push({
       scenario: g.scenario,
-      load: merged,
-      cpuUsPerRequest: (cpuMs.get(g)! * 1000) / merged.requests,
+      saturated: saturated.get(g)!,
+      paced: paced.get(g)!,
       windowMaxRssMiB: samplers.get(g)!.stop(),
       peakRssMiB: procMemory(g.child.pid!)?.peakRssMiB ?? NaN,
       shadow: await shadowStats(g.adminUrl, g.scenario.mirrorTo),
     });
   }
-  return outcomes;
+  return { outcomes, pacedRate };
 }
 
 const f = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
-function report(outcomes: Outcome[], opts: Options): boolean {
-  const base = outcomes[0];
-  process.stdout.write(`\nshadowgate mirror benchmark — ${opts.connections} connections, ${opts.durationMs / 1000} s per scenario in ${opts.rounds} interleaved rounds, POST 1 KiB, node ${process.version}\n\n`);
-  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'gw CPU µs/req', 'peak RSS MiB', 'shadows sent/ok/failed/dropped'];
-  const rows = outcomes.map((o) => [
-    `(${o.scenario.key}) ${o.scenario.title}`,
-    f(o.load.requestsPerSec, 0),
-    f(o.load.latency.p50Ms, 2),
-    f(o.load.latency.p90Ms, 2),
-    f(o.load.latency.p99Ms, 2),
-    f(o.load.latency.maxMs, 1),
-    String(o.load.errors),
-    f(o.cpuUsPerRequest, 0),
-    `${f(o.peakRssMiB)} (window ${f(o.windowMaxRssMiB)})`,
-    o.scenario.mirrorTo ? `${o.shadow.sent ?? 0}/${o.shadow.succeeded ?? 0}/${o.shadow.failed ?? 0}/${o.shadow.dropped ?? 0}` : '-',
-  ]);
+function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n\n`);
-  process.stdout.write('ratios vs (a):\n');
-  for (const o of outcomes.slice(1)) {
-    process.stdout.write(`  (${o.scenario.key}) throughput ×${f(o.load.requestsPerSec / base.load.requestsPerSec, 3)}  p50 ×${f(o.load.latency.p50Ms / base.load.latency.p50Ms, 3)}  p99 ×${f(o.load.latency.p99Ms / base.load.latency.p99Ms, 3)}  gateway CPU/request ×${f(o.cpuUsPerRequest / base.cpuUsPerRequest, 3)}  peak RSS ×${f(o.peakRssMiB / base.peakRssMiB, 3)}\n`);
-  }
-  const [fast, slow] = [outcomes[1], outcomes[2]];
-  const p99Ratio = slow.load.latency.p99Ms / base.load.latency.p99Ms;
-  const slowVsFast = slow.load.latency.p99Ms / fast.load.latency.p99Ms;
-  const ok = p99Ratio < P99_GOAL_RATIO && slow.load.errors === 0;
-  process.stdout.write(`\ngoal: the slow shadow changes the primary's p99 by < ${f((P99_GOAL_RATIO - 1) * 100, 0)} %\n` +
-    `  (c) vs (a) no mirror:   p99 ×${f(p99Ratio, 3)} ${ok ? 'MET' : 'MISSED'} — includes the CPU cost of sending a copy of every request\n` +
-    `  (c) vs (b) fast shadow: p99 ×${f(slowVsFast, 3)} — the shadow's slowness alone\n` +
-    `  RSS bounded: peak ${f(slow.peakRssMiB)} MiB vs ${f(base.peakRssMiB)} MiB without mirror, ` +
-    `~${f(slow.load.requestsPerSec * (SLOW_SHADOW_MS / 1000), 0)} shadows in flight on average (cap: the mirror cluster's max_requests, 1024 by default)\n`);
-  return ok;
+  return `${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`;
+}
+
+function phaseRows(outcomes: Outcome[], phase: 'saturated' | 'paced'): string[][] {
+  return outcomes.map((o) => {
+    const r = o[phase];
+    return [`(${o.scenario.key}) ${o.scenario.title}`, f(r.load.requestsPerSec, 0), f(r.load.latency.p50Ms, 2), f(r.load.latency.p90Ms, 2),
+      f(r.load.latency.p99Ms, 2), f(r.load.latency.maxMs, 1), String(r.load.errors), f(r.cpuUsPerRequest, 0)];
+  });
+}
+
+function ratios(outcomes: Outcome[], phase: 'saturated' | 'paced'): string {
+  const base = outcomes[0][phase];
+  return outcomes.slice(1).map((o) => {
+    const r = o[phase];
+    return `  (${o.scenario.key}) throughput ×${f(r.load.requestsPerSec / base.load.requestsPerSec, 3)}  p50 ×${f(r.load.latency.p50Ms / base.load.latency.p50Ms, 3)}  ` +
+      `p99 ×${f(r.load.latency.p99Ms / base.load.latency.p99Ms, 3)}  gateway CPU/request ×${f(r.cpuUsPerRequest / base.cpuUsPerRequest, 3)}\n`;
+  }).join('');
+}
+
+function verdict(outcomes: Outcome[], phase: 'saturated' | 'paced', label: string): string {
+  const [base, fast, slow] = outcomes.map((o) => o[phase]);
+  const vsNone = slow.load.latency.p99Ms / base.load.latency.p99Ms;
+  const vsFast = slow.load.latency.p99Ms / fast.load.latency.p99Ms;
+  const met = vsNone < P99_GOAL_RATIO && slow.load.errors === 0;
+  return `  ${label}: (c)/(a) p99 ×${f(vsNone, 3)} ${met ? 'MET' : 'MISSED'}; (c)/(b) p99 ×${f(vsFast, 3)} (the shadow's slowness alone)\n`;
+}
+
+function report(outcomes: Outcome[], pacedRate: number, opts: Options): void {
+  const w = (text: string): void => void process.stdout.write(text);
+  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'gw CPU µs/req'];
+  w(`\nshadowgate mirror benchmark — POST 1 KiB, ${opts.connections} keep-alive connections, node ${process.version}, ${opts.rounds} interleaved rounds per phase\n`);
+  w(`\n1) saturation (closed loop, ${opts.durationMs / 1000} s per scenario)\n`);
+  w(table(header, phaseRows(outcomes, 'saturated')));
+  w(`ratios vs (a):\n${ratios(outcomes, 'saturated')}`);
+  w(`\n2) paced at ${pacedRate} req/s = ${f(opts.pacedFraction * 100, 0)} % of (a)'s saturation throughput (${opts.pacedMs / 1000} s per scenario)\n`);
+  w(table(header, phaseRows(outcomes, 'paced')));
+  w(`ratios vs (a):\n${ratios(outcomes, 'paced')}`);
+  w('\nmemory and shadows (whole run)\n');
+  w(table(['scenario', 'peak RSS MiB (VmHWM)', 'max VmRSS while measured', 'shadows sent/ok/failed/dropped'], outcomes.map((o) => [
+    `(${o.scenario.key}) ${o.scenario.title}`, f(o.peakRssMiB), f(o.windowMaxRssMiB),
+    o.scenario.mirrorTo ? `${o.shadow.sent ?? 0}/${o.shadow.succeeded ?? 0}/${o.shadow.failed ?? 0}/${o.shadow.dropped ?? 0}` : '-',
+  ])));
+  w(`\ngoal: the slow shadow (c) changes the primary's p99 by < ${f((P99_GOAL_RATIO - 1) * 100, 0)} % vs no mirror (a)\n`);
+  w(verdict(outcomes, 'paced', `paced at ${f(opts.pacedFraction * 100, 0)} % load`));
+  w(verdict(outcomes, 'saturated', 'at saturation    '));
+  const slow = outcomes[2];
+  w(`  RSS bounded: peak ${f(slow.peakRssMiB)} MiB vs ${f(outcomes[0].peakRssMiB)} MiB without mirror ` +
+    `(~${f(slow.saturated.load.requestsPerSec * (SLOW_SHADOW_MS / 1000), 0)} shadows in flight at saturation; cap: the mirror cluster's max_requests, 1024 by default)\n`);
+  w('  At saturation every extra CPU microsecond is latency: there (b) and (c) pay for sending the copy, not for its slowness.\n');
 }
 
 interface Options {
+  /** Closed-loop (saturation) time per scenario. */
   durationMs: number;
+  /** Paced time per scenario, at pacedFraction of (a)'s saturation throughput. */
+  pacedMs: number;
+  pacedFraction: number;
   warmupMs: number;
   connections: number;
   rounds: number;
@@ -196,24 +243,30 @@ interface Options {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     'duration-ms': { type: 'string', default: '5000' },
+    'paced-ms': { type: 'string', default: '3000' },
+    'paced-fraction': { type: 'string', default: '0.5' },
     'warmup-ms': { type: 'string', default: '1000' },
     connections: { type: 'string', default: '32' },
     rounds: { type: 'string', default: '5' },
   } });
-  const opts: Options = { durationMs: Number(values['duration-ms']), warmupMs: Number(values['warmup-ms']), connections: Number(values.connections), rounds: Math.max(1, Number(values.rounds)) };
+  const opts: Options = { durationMs: Number(values['duration-ms']), pacedMs: Number(values['paced-ms']), pacedFraction: Number(values['paced-fraction']), warmupMs: Number(values['warmup-ms']), connections: Number(values.connections), rounds: Math.max(1, Number(values.rounds)) };
   const dir = mkdtempSync(path.join(tmpdir(), 'shadowgate-bench-'));
-  const upstreamProc = spawnNode(path.join(__dirname, 'lib/upstreams.js'), ['primary=0', 'fast=0', `slow=${SLOW_SHADOW_MS}`]);
-  upstreamProc.stderr!.on('data', (c: Buffer) => process.stderr.write(`[upstreams] ${c.toString()}`));
+  // The primary's upstream and the shadows' upstreams run in separate processes, so the shadows' extra
+  // requests do not load the process that answers the primary.
+  const upstreamProcs = [spawnNode(path.join(__dirname, 'lib/upstreams.js'), ['primary=0']), spawnNode(path.join(__dirname, 'lib/upstreams.js'), ['fast=0', `slow=${SLOW_SHADOW_MS}`])];
+  for (const u of upstreamProcs) u.stderr!.on('data', (c: Buffer) => process.stderr.write(`[upstreams] ${c.toString()}`));
   const started = performance.now();
   const gateways: RunningGateway[] = [];
   try {
-    const upstreams = JSON.parse(await firstLine(upstreamProc)) as Record<string, number>;
+    let upstreams: Record<string, number> = {};
+    for (const u of upstreamProcs) upstreams = { ...upstreams, ...(JSON.parse(await firstLine(u)) as Record<string, number>) };
     for (const s of SCENARIOS) gateways.push(await startGateway(s, upstreams, dir));
-    report(await runAll(gateways, opts), opts);
+    const { outcomes, pacedRate } = await runAll(gateways, opts);
+    report(outcomes, pacedRate, opts);
     process.stdout.write(`total ${f((performance.now() - started) / 1000)} s\n`);
   } finally {
     await Promise.all(gateways.map((g) => stopChild(g.child)));
-    await stopChild(upstreamProc);
+    await Promise.all(upstreamProcs.map((u) => stopChild(u)));
     rmSync(dir, { recursive: true, force: true });
   }
 }

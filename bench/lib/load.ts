@@ -18,6 +18,12 @@ export interface LoadOptions {
   durationMs: number;
   /** Expected status; anything else counts as an error. */
   expectStatus?: number;
+  /**
+   * Paced mode: the connections together aim at this many requests/s (each starts its next request on
+   * its own schedule, or at once when it is behind). Latency is measured from the actual send, so a
+   * server slower than the schedule shows up as lower throughput rather than queueing time.
+   */
+  ratePerSec?: number;
 }
 
 export interface LoadResult {
@@ -37,8 +43,17 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
   const deadline = started + opts.durationMs;
   const expect = opts.expectStatus ?? 200;
-  const worker = async (): Promise<void> => {
+  const intervalMs = opts.ratePerSec ? (opts.connections * 1000) / opts.ratePerSec : 0;
+  const worker = async (index: number): Promise<void> => {
+    // Spread the connections' schedules over one interval so paced requests do not arrive in bursts.
+    let next = started + (intervalMs * index) / opts.connections;
     while (performance.now() < deadline) {
+      if (intervalMs > 0) {
+        const wait = next - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        next = Math.max(next + intervalMs, performance.now());
+        if (performance.now() >= deadline) break;
+      }
       const t0 = performance.now();
       try {
         const res = await pool.request({
@@ -55,7 +70,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       samples.push(performance.now() - t0);
     }
   };
-  await Promise.all(Array.from({ length: opts.connections }, worker));
+  await Promise.all(Array.from({ length: opts.connections }, (_, i) => worker(i)));
   const elapsedMs = performance.now() - started;
   await pool.close();
   return { latency: summarize(samples), samplesMs: samples, requests: samples.length, errors, elapsedMs, requestsPerSec: (samples.length * 1000) / elapsedMs };
