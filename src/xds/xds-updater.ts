@@ -217,7 +217,11 @@ export class XdsConfigUpdater implements XdsStateView {
   }
 
   private checkInitialized(): void {
-    if (this.pendingInitial.size === 0 && this.warmingNow.clusters.size === 0 && this.warmingNow.listeners.size === 0) this.markInitialized();
+    if (this.pendingInitial.size === 0 && this.warmingNow.clusters.size === 0 && this.warmingNow.listeners.size === 0) {
+      // Done before initial_fetch_timeout: the timer must not fire and warn about a fetch that completed.
+      clearTimeout(this.initTimer);
+      this.markInitialized();
+    }
   }
 
   private warmingSummary(): { clusters: string[]; listeners: string[] } {
