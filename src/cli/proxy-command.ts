@@ -1,6 +1,6 @@
 /** `shadowgate proxy -c FILE [-l LEVEL] [--service-node ID] [--service-cluster NAME]` — Envoy's flag names. */
 import { parseFlags, untilSignal } from './args';
-import { startProxy } from './proxy';
+import { readBootstrapFile } from './bootstrap-file';
 import { isValidLogLevel } from './logger';
 import { ShadowgateError } from '../errors';
 
@@ -34,12 +34,19 @@ export async function runProxyCommand(args: string[]): Promise<number> {
   }
   const level = String(flags['log-level']);
   if (!isValidLogLevel(level)) throw new ShadowgateError('SG_ERR_CLI_USAGE', `proxy: unknown log level "${level}"`);
-  const handle = await startProxy({
+  const source = {
     ...(flags['config-path'] ? { configPath: String(flags['config-path']) } : {}),
     ...(flags['config-yaml'] ? { configYaml: String(flags['config-yaml']) } : {}),
-    logLevel: level,
     ...(flags['service-node'] ? { serviceNode: String(flags['service-node']) } : {}),
     ...(flags['service-cluster'] ? { serviceCluster: String(flags['service-cluster']) } : {}),
+  };
+  // Check the config before loading the gateway (Fastify, undici, OpenTelemetry…): a bad file is reported fast.
+  const bootstrap = await readBootstrapFile(source);
+  const { startProxy } = await import('./proxy');
+  const handle = await startProxy({
+    ...source,
+    bootstrap,
+    logLevel: level,
     shadow: {
       ...(flags['shadow-strip-headers'] !== undefined ? { stripHeaders: String(flags['shadow-strip-headers']) } : {}),
       ...(flags['shadow-methods'] !== undefined ? { methods: String(flags['shadow-methods']) } : {}),

@@ -2,9 +2,9 @@
  * `shadowgate proxy`: load the Envoy bootstrap, start the gateway's listeners and the admin server,
  * and (when the bootstrap has dynamic_resources) the xDS client. Also used in-process by tests and demo.
  */
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { BootstrapModel, loadBootstrapText } from '../config/bootstrap';
+import { BootstrapModel } from '../config/bootstrap';
+import { readBootstrapFile } from './bootstrap-file';
 import { Gateway } from '../gateway/gateway';
 import { RandomSource } from '../routing/route-table';
 import { listenerFactory } from './listener-server';
@@ -28,6 +28,8 @@ export interface ProxyOptions {
   shadow?: ShadowOptionsInput;
   /** Environment for OTEL_* settings (tests pass their own). */
   env?: Record<string, string | undefined>;
+  /** Already read and validated (the proxy command checks the file before loading the gateway). */
+  bootstrap?: BootstrapModel;
 }
 
 export interface ProxyHandle {
@@ -40,24 +42,11 @@ export interface ProxyHandle {
   close(): Promise<void>;
 }
 
-export async function readBootstrapFile(options: ProxyOptions): Promise<BootstrapModel> {
-  let text = options.configYaml ?? '';
-  let source = '--config-yaml';
-  if (options.configPath) {
-    try {
-      text = await readFile(options.configPath, 'utf8');
-      source = options.configPath;
-    } catch (err) {
-      throw new ConfigError([{ path: options.configPath, message: `cannot read config file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
-    }
-  }
-  if (!options.configPath && options.configYaml === undefined) throw new ConfigError([{ path: '', message: 'a bootstrap is required: -c/--config-path FILE or --config-yaml TEXT' }]);
-  return loadBootstrapText(text, source, { ...(options.serviceNode ? { serviceNode: options.serviceNode } : {}), ...(options.serviceCluster ? { serviceCluster: options.serviceCluster } : {}) });
-}
+export { readBootstrapFile };
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const logger = options.logger ?? createLogger(options.logLevel);
-  const bootstrap = await readBootstrapFile(options);
+  const bootstrap = options.bootstrap ?? (await readBootstrapFile(options));
   // What the bootstrap asked for but shadowgate skips (e.g. an is_optional http filter): said once, at start.
   for (const w of bootstrap.warnings) logger.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
   const shadow = resolveShadowOptions(options.shadow ?? {}, process.env);
