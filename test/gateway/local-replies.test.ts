@@ -179,3 +179,25 @@ t.test('requests the HTTP codec cannot parse: 400 and the connection closed; the
   t.match(pipelined.text, /HTTP\/1\.1 400 Bad Request/);
   t.ok(pipelined.closed);
 });
+
+t.test('fault filter abort: the configured status, body "fault filter abort"', async (t) => {
+  const up = await startUpstream('up');
+  t.teardown(() => up.close());
+  const fault = {
+    name: 'envoy.filters.http.fault',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+      abort: { http_status: 418, percentage: { numerator: 100, denominator: 'HUNDRED' } },
+    },
+  };
+  const router = { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } };
+  const gw = await startGateway(bootstrapWith([httpListener('ingress', routeConfig([{ match: { prefix: '/' }, route: { cluster: 'up' } }]), { http_filters: [fault, router] })], [staticCluster('up', [up.port])]));
+  t.teardown(() => gw.close());
+  const res = await send(gw.url, '/');
+  t.equal(res.status, 418);
+  t.equal(res.body, 'fault filter abort');
+  t.equal(res.headers['content-type'], 'text/plain');
+  t.equal(up.received.length, 0, 'the upstream is not called');
+  const stats = await send(gw.adminUrl, '/stats?filter=fault');
+  t.match(stats.body, /http\.ingress\.fault\.aborts_injected: 1/);
+});
