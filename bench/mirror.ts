@@ -15,17 +15,15 @@
  * capped by the mirror cluster's circuit breaker, max_requests 1024 by default). The gateway's CPU per
  * request (/proc/<pid>/stat) is printed too: on a small shared machine it is steadier than latency.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { LoadResult, mergeLoads, runLoad } from './lib/load';
-import { RssSampler, firstLine, freePort, procCpuMs, procMemory, spawnNode, stopChild, waitForHttp } from './lib/process';
+import { RssSampler, firstLine, procCpuMs, procMemory, spawnNode, stopChild } from './lib/process';
+import { RunningGateway as GatewayProcess, benchBootstrap, startGatewayProcess } from './lib/gateway-process';
 
-const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 const SLOW_SHADOW_MS = 200;
 const P99_GOAL_RATIO = 1.1;
 
@@ -51,36 +49,6 @@ interface Outcome {
   shadow: Record<string, number>;
 }
 
-function cluster(name: string, port: number): object {
-  return {
-    name,
-    type: 'STATIC',
-    connect_timeout: '1s',
-    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] },
-  };
-}
-
-function bootstrap(listenerPort: number, adminPort: number, upstreams: Record<string, number>, mirrorTo?: string): object {
-  const route = { cluster: 'primary', ...(mirrorTo ? { request_mirror_policies: [{ cluster: mirrorTo }] } : {}) };
-  return {
-    node: { id: 'bench', cluster: 'bench' },
-    admin: { address: { socket_address: { address: '127.0.0.1', port_value: adminPort } } },
-    static_resources: {
-      listeners: [{
-        name: 'ingress',
-        address: { socket_address: { address: '127.0.0.1', port_value: listenerPort } },
-        filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: {
-          '@type': HCM_TYPE,
-          stat_prefix: 'ingress',
-          route_config: { name: 'bench', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route }] }] },
-          http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_TYPE } }],
-        } }] }],
-      }],
-      clusters: Object.entries(upstreams).map(([name, port]) => cluster(name, port)),
-    },
-  };
-}
-
 async function shadowStats(adminUrl: string, mirrorTo: string | undefined): Promise<Record<string, number>> {
   if (!mirrorTo) return {};
   const text = await (await request(`${adminUrl}/stats?filter=${encodeURIComponent(`^cluster\\.${mirrorTo}\\.shadow_`)}`)).body.text();
@@ -92,23 +60,14 @@ async function shadowStats(adminUrl: string, mirrorTo: string | undefined): Prom
   return out;
 }
 
-interface RunningGateway {
+interface RunningGateway extends GatewayProcess {
   scenario: Scenario;
-  child: ChildProcess;
-  url: string;
-  adminUrl: string;
 }
 
 async function startGateway(s: Scenario, upstreams: Record<string, number>, dir: string): Promise<RunningGateway> {
-  const [listenerPort, adminPort] = [await freePort(), await freePort()];
-  const file = path.join(dir, `bootstrap-${s.key}.json`);
-  writeFileSync(file, JSON.stringify(bootstrap(listenerPort, adminPort, upstreams, s.mirrorTo)));
-  const child = spawnNode(path.join(__dirname, '../src/cli/main.js'), ['proxy', '-c', file, '-l', 'error']);
-  child.stderr!.on('data', (c: Buffer) => process.stderr.write(`[gateway ${s.key}] ${c.toString()}`));
-  child.stdout!.resume();
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
-  await waitForHttp(`${adminUrl}/ready`, 10_000, 'LIVE');
-  return { scenario: s, child, url: `http://127.0.0.1:${listenerPort}`, adminUrl };
+  const action = { cluster: 'primary', ...(s.mirrorTo ? { request_mirror_policies: [{ cluster: s.mirrorTo }] } : {}) };
+  const g = await startGatewayProcess(s.key, dir, (lp, ap) => benchBootstrap(lp, ap, upstreams, action));
+  return { ...g, scenario: s };
 }
 
 interface PhaseResult {
