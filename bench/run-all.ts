@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const BENCHMARKS = ['proxy-overhead', 'mirror', 'tracing', 'control-plane'];
+const BENCHMARKS = ['proxy-overhead', 'mirror', 'mirror-vs-nginx', 'tracing', 'control-plane'];
 
 let failed = 0;
 for (const name of BENCHMARKS) {
