@@ -78,7 +78,12 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
   host.total++;
   const abort = new UpstreamAbort();
   let timedOut = false;
-  const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; abort.abort(); }, req.timeoutMs) : undefined;
+  // Envoy starts the route timeout when the downstream request is complete, not when it is dispatched:
+  // a slow upload is not cut off by a timeout shorter than the upload.
+  let timer: NodeJS.Timeout | undefined;
+  const startTimer = (): void => {
+    if (req.timeoutMs > 0 && !released && timer === undefined) timer = setTimeout(() => { timedOut = true; abort.abort(); }, req.timeoutMs);
+  };
   const downstream = req.downstream;
   const onDownstreamClose = (): void => {
     if (!downstream!.writableFinished) abort.abort();
@@ -93,6 +98,9 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
     host.active--;
     cluster.release();
   };
+  const body = req.body;
+  if (body && typeof body === 'object' && !Buffer.isBuffer(body) && !body.readableEnded) body.once('end', startTimer);
+  else startTimer();
   if (req.autoHostRewrite && cluster.model.type !== 'STATIC' && cluster.model.type !== 'EDS') req.headers.host = host.hostname;
   const started = performance.now();
   try {

@@ -9,6 +9,7 @@
  * route with most_specific_header_mutations_wins; each level removes before it adds.
  */
 import t from 'tap';
+import http from 'node:http';
 import { startUpstream, TestUpstream } from '../helpers/upstream';
 import { bootstrapWith, httpListener, routeConfig, staticCluster, startGateway } from '../helpers/gateway';
 import { send, sendMany } from '../helpers/http';
@@ -230,6 +231,33 @@ t.test('route timeout', async (t) => {
 
   const stats = await send(gw.adminUrl, '/stats?filter=upstream_rq_timeout');
   t.match(stats.body, /cluster\.slow\.upstream_rq_timeout: 1/);
+});
+
+t.test('the route timeout starts when the downstream request is complete', async (t) => {
+  // Envoy (RouteAction.timeout): "the timer starts when the downstream request is complete" — a slow
+  // upload is not cut off by a route timeout shorter than the upload.
+  const [up] = await upstreams(t, 'upload');
+  const gw = await startGateway(bootstrapWith([httpListener('ingress', routeConfig([{ match: { prefix: '/' }, route: { cluster: 'upload', timeout: '0.3s' } }]))], [staticCluster('upload', [up.port])]));
+  t.teardown(() => gw.close());
+  const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: gw.port(), path: '/slow-upload', method: 'POST' }, (r) => {
+      let body = '';
+      r.setEncoding('utf8');
+      r.on('data', (c: string) => { body += c; });
+      r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    let sent = 0;
+    const tick = setInterval(() => {
+      req.write('x'.repeat(100));
+      if (++sent === 6) {
+        clearInterval(tick);
+        req.end();
+      }
+    }, 100);
+  });
+  t.equal(res.status, 200, 'a 600 ms upload under a 300 ms route timeout completes');
+  t.equal(up.received[0].body.length, 600);
 });
 
 t.test('direct_response', async (t) => {
