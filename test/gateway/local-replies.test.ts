@@ -201,3 +201,24 @@ t.test('fault filter abort: the configured status, body "fault filter abort"', a
   const stats = await send(gw.adminUrl, '/stats?filter=fault');
   t.match(stats.body, /http\.ingress\.fault\.aborts_injected: 1/);
 });
+
+t.test('a reply sent before the request body is complete closes the connection', async (t) => {
+  const up = await startUpstream('up');
+  t.teardown(() => up.close());
+  const rc = routeConfig([{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '0.2s' } }], {}, ['svc.example']);
+  const gw = await startGateway(bootstrapWith([httpListener('ingress', rc)], [staticCluster('up', [up.port])]));
+  t.teardown(() => gw.close());
+  // 404 for a POST whose body has not arrived: Envoy closes the HTTP/1 connection after the reply.
+  const early = await rawExchange(gw.port(), 'POST /x HTTP/1.1\r\nHost: elsewhere.example\r\nContent-Length: 1000\r\n\r\n0123456789');
+  const res = parseRawResponse(early.text);
+  t.equal(res.status, 404);
+  t.equal(res.headers.connection, 'close');
+  t.ok(early.closed, 'the connection is closed');
+  const stalled = await rawExchange(gw.port(), 'POST /x HTTP/1.1\r\nHost: svc.example\r\nContent-Length: 1000\r\n\r\n0123456789', 700);
+  t.equal(stalled.text, '', 'no 504 while the upload stalls: the route timeout starts when the request is complete');
+  // Requests without a body keep their keep-alive connection, 404s included.
+  const keep = await rawExchange(gw.port(), 'GET / HTTP/1.1\r\nHost: elsewhere.example\r\n\r\nGET / HTTP/1.1\r\nHost: elsewhere.example\r\n\r\n', 400);
+  t.equal(keep.text.match(/HTTP\/1\.1 404/g)?.length, 2, 'both pipelined requests answered');
+  t.notMatch(keep.text, /connection: close/i);
+  t.notOk(keep.closed, 'the connection stays open');
+});
