@@ -34,6 +34,19 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
     const { hcm, model, routeTable, stats } = gw.listener;
     if (request.raw.url !== undefined && request.raw.url.charCodeAt(0) !== 47 /* '/' */) toOriginForm(request.raw);
     gw.upstreamPath = request.url;
+    // The HCM's request checks (ConnectionManagerImpl::ActiveStream::decodeHeaders): HTTP/1.0 only with
+    // accept_http_10 (else 426), a Host required (else 400), both with an empty body.
+    if (request.raw.httpVersionMinor === 0 && request.raw.httpVersionMajor === 1) {
+      if (!hcm.acceptHttp10) {
+        sendLocalReply(request, reply, { status: 426, body: '', flag: '' });
+        return;
+      }
+      if (request.headers.host === undefined && hcm.defaultHostForHttp10) request.raw.headers.host = hcm.defaultHostForHttp10;
+    }
+    if (!request.headers.host) {
+      sendLocalReply(request, reply, { status: 400, body: '', flag: '' });
+      return;
+    }
     // strip_matching_host_port compares with the port the connection arrived on (Envoy: the local address).
     const down = prepareDownstreamRequest(hcm, request.headers, request.socket.remoteAddress ?? '', request.socket.localPort ?? model.port, routeTable?.internalOnlyHeaders);
     gw.requestId = down.requestId;

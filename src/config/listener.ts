@@ -71,9 +71,10 @@ export function readHttpConnectionManager(body: JsonObject, path: string, p: Pro
       'stat_prefix', 'rds', 'route_config', 'http_filters', 'server_name', 'use_remote_address', 'xff_num_trusted_hops', 'skip_xff_append',
       'generate_request_id', 'preserve_external_request_id', 'always_set_request_id_in_response', 'request_timeout',
       'common_http_protocol_options', 'max_request_headers_kb', 'strip_any_host_port', 'strip_matching_host_port', 'tracing', 'codec_type',
+      'http_protocol_options',
     ],
     unsupported: [
-      'scoped_routes', 'add_user_agent', 'http_protocol_options', 'http2_protocol_options', 'http3_protocol_options', 'server_header_transformation',
+      'scoped_routes', 'add_user_agent', 'http2_protocol_options', 'http3_protocol_options', 'server_header_transformation',
       'scheme_header_transformation', 'stream_idle_timeout', 'request_headers_timeout', 'drain_timeout', 'delayed_close_timeout', 'access_log',
       'internal_address_config', 'via', 'forward_client_cert_details', 'set_current_client_cert_details', 'proxy_100_continue',
       'represent_ipv4_remote_address_as_ipv4_mapped_ipv6', 'upgrade_configs', 'normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action',
@@ -101,6 +102,7 @@ export function readHttpConnectionManager(body: JsonObject, path: string, p: Pro
     });
     idleTimeoutMs = readDurationMs(c?.idle_timeout, joinPath(cp, 'idle_timeout'), p) ?? DEFAULT_IDLE_TIMEOUT_MS;
   }
+  const http1 = readHttp1Options(m.http_protocol_options, joinPath(path, 'http_protocol_options'), p);
   const maxKb = readUint(m.max_request_headers_kb, joinPath(path, 'max_request_headers_kb'), p, 8192) ?? DEFAULT_MAX_REQUEST_HEADERS_KB;
   const tracing = m.tracing === undefined ? undefined : readTracing(m.tracing, joinPath(path, 'tracing'), p);
   if (!statPrefix || !routeSource) return undefined;
@@ -117,11 +119,27 @@ export function readHttpConnectionManager(body: JsonObject, path: string, p: Pro
     idleTimeoutMs,
     maxRequestHeadersKb: maxKb === 0 ? DEFAULT_MAX_REQUEST_HEADERS_KB : maxKb,
     stripPortMode: stripAny ? 'any' : stripMatching ? 'matching' : 'none',
+    ...http1,
     routeSource,
     httpFilters: filters,
     suppressEnvoyHeaders: router.suppressEnvoyHeaders,
     ...(tracing ? { tracing } : {}),
   };
+}
+
+/** core.v3.Http1ProtocolOptions: HTTP/1.0 is refused (426) unless accept_http_10, as in Envoy. */
+function readHttp1Options(v: unknown, path: string, p: Problems): { acceptHttp10: boolean; defaultHostForHttp10?: string } {
+  if (v === undefined) return { acceptHttp10: false };
+  const m = readMessage(v, path, p, {
+    supported: ['accept_http_10', 'default_host_for_http_10'],
+    unsupported: [
+      'allow_absolute_url', 'header_key_format', 'enable_trailers', 'allow_chunked_length', 'override_stream_error_on_invalid_http_message',
+      'send_fully_qualified_url', 'use_balsa_parser', 'allow_custom_methods', 'ignore_http_11_upgrade',
+    ],
+  });
+  const acceptHttp10 = readBool(m?.accept_http_10, joinPath(path, 'accept_http_10'), p) ?? false;
+  const defaultHost = readString(m?.default_host_for_http_10, joinPath(path, 'default_host_for_http_10'), p) || undefined;
+  return { acceptHttp10, ...(defaultHost ? { defaultHostForHttp10: defaultHost } : {}) };
 }
 
 function readRouteSource(m: JsonObject, path: string, p: Problems): HttpConnectionManagerModel['routeSource'] | undefined {

@@ -182,6 +182,10 @@ export interface HttpConnectionManagerModel {
   requestTimeoutMs: number;
   idleTimeoutMs: number;
   maxRequestHeadersKb: number;
+  /** http_protocol_options.accept_http_10: without it Envoy answers HTTP/1.0 requests with 426. */
+  acceptHttp10: boolean;
+  /** http_protocol_options.default_host_for_http_10: the Host of HTTP/1.0 requests that send none. */
+  defaultHostForHttp10?: string;
   stripPortMode: StripPortMode;
   routeSource: { kind: 'inline'; config: RouteConfigModel } | { kind: 'rds'; name: string; initialFetchTimeoutMs: number };
   httpFilters: HttpFilterModel[];

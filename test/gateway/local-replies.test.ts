@@ -222,3 +222,28 @@ t.test('a reply sent before the request body is complete closes the connection',
   t.notMatch(keep.text, /connection: close/i);
   t.notOk(keep.closed, 'the connection stays open');
 });
+
+t.test('the HCM\'s request checks: HTTP/1.0 needs accept_http_10 (426), a Host is required (400)', async (t) => {
+  const up = await startUpstream('up');
+  t.teardown(() => up.close());
+  const rc = routeConfig([{ match: { prefix: '/' }, route: { cluster: 'up' } }], {}, ['*']);
+  const gw = await startGateway(bootstrapWith([
+    httpListener('strict', rc),
+    httpListener('http10', rc, { http_protocol_options: { accept_http_10: true, default_host_for_http_10: 'legacy.example' } }),
+  ], [staticCluster('up', [up.port])]));
+  t.teardown(() => gw.close());
+  const ask = async (listener: string, request: string) => parseRawResponse((await rawExchange(gw.port(listener), request, 1000)).text);
+  const refused = await ask('strict', 'GET / HTTP/1.0\r\nHost: a.example\r\n\r\n');
+  t.equal(refused.status, 426, 'HTTP/1.0 without accept_http_10: 426 Upgrade Required');
+  t.equal(refused.body, '');
+  const noHost = await ask('strict', 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n');
+  t.equal(noHost.status, 400, 'HTTP/1.1 without Host: 400');
+  t.equal(noHost.body, '');
+  t.equal(up.received.length, 0);
+  const legacy = await ask('http10', 'GET /old HTTP/1.0\r\n\r\n');
+  t.equal(legacy.status, 200, 'accept_http_10 serves HTTP/1.0');
+  t.equal(up.received[0].headers.host, 'legacy.example', 'default_host_for_http_10 fills the missing Host');
+  const withHost = await ask('http10', 'GET /old HTTP/1.0\r\nHost: given.example\r\n\r\n');
+  t.equal(withHost.status, 200);
+  t.equal(up.received[1].headers.host, 'given.example');
+});
