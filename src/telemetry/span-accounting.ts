@@ -56,6 +56,11 @@ export class TracingStats {
   recordSent(spans: number): void {
     this.sent.inc(spans);
   }
+  /** A sampled span never recorded because the queue was full (load shedding): lost like a queue-full drop. */
+  recordShed(): void {
+    this.recordQueueFull();
+  }
+
   recordQueueFull(): void {
     this.droppedQueueFull.inc();
     this.dropped.inc();
@@ -187,8 +192,8 @@ export function buildCountingPipeline(
   maxQueueSize: number,
   stats: TracingStats,
   logger: TelemetryLogger | undefined,
-): SpanProcessor {
+): { processor: SpanProcessor; isFull: () => boolean } {
   const level = new QueueLevel();
   const processor = makeProcessor(new CountingExporter(exporter, level, stats, logger));
-  return new QueueGate(processor, level, maxQueueSize, stats);
+  return { processor: new QueueGate(processor, level, maxQueueSize, stats), isFull: () => level.queued >= maxQueueSize };
 }

@@ -13,9 +13,9 @@
  * untouched; only a `trace_sampled: true` shadow then gets a span, in a new trace.
  * Unsampled requests otherwise cost one extraction and a non-recording span per handle (no attributes).
  */
-import { type Context, ROOT_CONTEXT, type Span, SpanKind, type Tracer } from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, type Span, SpanKind, TraceFlags, type Tracer, isSpanContextValid, trace } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator, SamplingDecision, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ResolvedCustomTag } from './envoy-tracing';
 import { createOtlpExporter } from './otlp-exporter';
@@ -79,6 +79,10 @@ export class GatewayTracer {
   private readonly never: boolean;
   private readonly clientTraceAware: boolean;
   private readonly customTags: readonly ResolvedCustomTag[];
+  /** True while the export queue is full: new spans would only be dropped at their end. */
+  private queueFull: () => boolean = () => false;
+  private sampler: GatewaySampler | undefined;
+  private readonly ids = new RandomIdGenerator();
   /** Returned when sampling can never happen; a distinct object so forced shadows can recognise it. */
   private readonly unsampledRoot: ServerSpanHandle = Object.freeze({ ...NOOP_SERVER_SPAN });
 
@@ -101,7 +105,8 @@ export class GatewayTracer {
     );
     const exporter = options.exporter ?? createOtlpExporter(settings.exporter!);
     const { batch } = settings;
-    const processor = buildCountingPipeline(
+    const sampler = new GatewaySampler(settings.sampler);
+    const pipeline = buildCountingPipeline(
       exporter,
       (counted) =>
         new BatchSpanProcessor(counted, {
@@ -116,9 +121,11 @@ export class GatewayTracer {
     );
     this.provider = new BasicTracerProvider({
       resource: defaultResource().merge(resourceFromAttributes(settings.resourceAttributes)),
-      sampler: new GatewaySampler(settings.sampler),
-      spanProcessors: [processor],
+      sampler,
+      spanProcessors: [pipeline.processor],
     });
+    this.queueFull = pipeline.isFull;
+    this.sampler = sampler;
     this.tracer = this.provider.getTracer(INSTRUMENTATION_SCOPE);
   }
 
@@ -130,7 +137,9 @@ export class GatewayTracer {
       this.clientTraceAware && headers['x-client-trace-id'] !== undefined
         ? parentContext.setValue(CLIENT_TRACE_KEY, true)
         : parentContext;
-    const span = this.tracer.startSpan(info.method, { kind: SpanKind.SERVER }, startContext);
+    const span = this.queueFull()
+      ? this.shedSpan(startContext, info.method, SpanKind.SERVER)
+      : this.tracer.startSpan(info.method, { kind: SpanKind.SERVER }, startContext);
     if (span.isRecording()) this.recordServerAttributes(span, headers, info);
     return new ActiveServerSpan(span, parentContext, info.method);
   }
@@ -167,9 +176,28 @@ export class GatewayTracer {
     }
   }
 
+  /**
+   * Load shedding while the export queue is full (collector down or slow): the span would be dropped
+   * when it ends, so it is not recorded at all — but it keeps a real span id and the sampling decision,
+   * so the context injected upstream is exactly what a recorded span would have propagated.
+   */
+  private shedSpan(ctx: Context, name: string, kind: SpanKind): Span {
+    const parent = trace.getSpanContext(ctx);
+    const traceId = parent && isSpanContextValid(parent) ? parent.traceId : this.ids.generateTraceId();
+    const decision = this.sampler!.shouldSample(ctx, traceId, name, kind, {}, []).decision;
+    const sampled = decision === SamplingDecision.RECORD_AND_SAMPLED;
+    if (sampled) this.stats.recordShed();
+    return trace.wrapSpanContext({
+      traceId,
+      spanId: this.ids.generateSpanId(),
+      traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      ...(parent?.traceState ? { traceState: parent.traceState } : {}),
+    });
+  }
+
   private startClient(ctx: Context, info: ClientSpanInfo): ClientSpanHandle {
     const name = info.name === 'mirror' ? 'mirror' : `router ${info.cluster} egress`;
-    const span = this.tracer!.startSpan(name, { kind: SpanKind.CLIENT }, ctx);
+    const span = this.queueFull() ? this.shedSpan(ctx, name, SpanKind.CLIENT) : this.tracer!.startSpan(name, { kind: SpanKind.CLIENT }, ctx);
     if (span.isRecording()) recordClientAttributes(span, info);
     return new ActiveClientSpan(span, ctx, this.propagator);
   }
