@@ -133,7 +133,7 @@ t.test('a proxy process serves several listeners on several ports, then stops on
   child.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   t.teardown(() => { child.kill('SIGKILL'); });
-  await until(() => stdout.includes('shadowgate proxy started') || child.exitCode !== null, 8000);
+  await until(() => stdout.includes('shadowgate proxy started') || child.exitCode !== null, 15_000);
   const started = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; listeners?: string[]; admin?: number }).find((l) => l.msg === 'shadowgate proxy started');
   t.ok(started, `started (stderr: ${stderr})`);
   const ports = Object.fromEntries((started?.listeners ?? []).map((l) => l.split('@')).map(([n, p]) => [n, Number(p)]));
