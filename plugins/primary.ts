@@ -48,7 +48,6 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
     });
     if (!outcome.ok) {
       span?.end(undefined, outcome.failure.kind);
-      if (outcome.failure.kind === 'timeout') gw.listener.stats.rqTimeout.inc();
       return sendLocalReply(request, reply, localReplyFor(outcome.failure), target.responseHeaderOps);
     }
     if (span) reply.raw.once('close', () => span.end(outcome.statusCode, reply.raw.writableFinished ? undefined : 'downstream reset'));

@@ -15,7 +15,6 @@ export class HcmStats {
   readonly noCluster: Counter;
   readonly directResponse: Counter;
   readonly redirect: Counter;
-  readonly rqTimeout: Counter;
   readonly byClass: Counter[];
 
   constructor(store: StatsStore, prefix: string) {
@@ -26,7 +25,6 @@ export class HcmStats {
     this.noCluster = store.counter(`${p}.no_cluster`);
     this.directResponse = store.counter(`${p}.rq_direct_response`);
     this.redirect = store.counter(`${p}.rq_redirect`);
-    this.rqTimeout = store.counter(`${p}.downstream_rq_timeout`);
     this.byClass = [1, 2, 3, 4, 5].map((k) => store.counter(`${p}.downstream_rq_${k}xx`));
   }
 
