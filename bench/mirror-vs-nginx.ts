@@ -53,7 +53,8 @@ async function main(): Promise<void> {
     const load = (url: string, ms: number): Promise<LoadResult> => runLoad({ url, path: '/bench', connections, durationMs: ms });
     for (const t of targets) await load(t.url, 1000);
     const runs = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
-    for (let r = 0; r < rounds; r++) for (const t of targets) runs.get(t.name)!.push(await load(t.url, durationMs / rounds));
+    // Counterbalanced (ABCD, DCBA, …): whoever runs first or last in a round is not always the same target.
+    for (let r = 0; r < rounds; r++) for (const t of r % 2 === 0 ? targets : [...targets].reverse()) runs.get(t.name)!.push(await load(t.url, durationMs / rounds));
     process.stdout.write(`\nmirror to a slow shadow, nginx vs shadowgate: ${connections} keep-alive connections, ${durationMs} ms each, ${rounds} interleaved rounds\n`);
     process.stdout.write(`${'target'.padEnd(40)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)}  p99 vs same proxy without mirror\n`);
     const results = targets.map((t) => ({ t, r: mergeLoads(runs.get(t.name)!) }));

@@ -59,7 +59,8 @@ async function main(): Promise<void> {
     const load = (t: Target, ms: number): Promise<LoadResult> => runLoad({ url: t.url, path: '/bench', connections, durationMs: ms });
     for (const t of targets) await load(t, 1000); // warm-up: JIT, keep-alive pools
     const runs = new Map<Target, LoadResult[]>(targets.map((t) => [t, []]));
-    for (let r = 0; r < rounds; r++) for (const t of targets) runs.get(t)!.push(await load(t, durationMs / rounds));
+    // Counterbalanced (ABCD, DCBA, …): whoever runs first or last in a round is not always the same target.
+    for (let r = 0; r < rounds; r++) for (const t of r % 2 === 0 ? targets : [...targets].reverse()) runs.get(t)!.push(await load(t, durationMs / rounds));
     const results = targets.map((t) => ({ t, r: mergeLoads(runs.get(t)!) }));
     const direct = results[0].r;
     const fhp = results.find((x) => x.t.name === '@fastify/http-proxy')!.r;

@@ -59,7 +59,8 @@ async function main(): Promise<void> {
     const load = (g: RunningGateway, ms: number): Promise<LoadResult> => runLoad({ url: g.url, path: '/bench', connections, durationMs: ms });
     for (const g of gateways) await load(g, 1500);
     const runs = new Map<RunningGateway, LoadResult[]>(gateways.map((g) => [g, []]));
-    for (let r = 0; r < rounds; r++) for (const g of gateways) runs.get(g)!.push(await load(g, durationMs / rounds));
+    // Counterbalanced (ABCD, DCBA, …): whoever runs first or last in a round is not always the same scenario.
+    for (let r = 0; r < rounds; r++) for (const g of r % 2 === 0 ? gateways : [...gateways].reverse()) runs.get(g)!.push(await load(g, durationMs / rounds));
     process.stdout.write(`\ntracing cost (${values.protocol} exporter, collector down): ${connections} connections, ${durationMs} ms per scenario in ${rounds} interleaved rounds\n`);
     for (const [i, g] of gateways.entries()) {
       const r = mergeLoads(runs.get(g)!);
