@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { LoadResult, mergeLoads, runLoad } from './lib/load';
-import { firstLine, freePort, spawnNode, stopChild } from './lib/process';
+import { firstLine, freePort, procCpuMs, spawnNode, stopChild } from './lib/process';
 import { RunningGateway, benchBootstrap, startGatewayProcess } from './lib/gateway-process';
 
 async function tracingStats(adminUrl: string): Promise<string> {
@@ -59,15 +59,26 @@ async function main(): Promise<void> {
     const load = (g: RunningGateway, ms: number): Promise<LoadResult> => runLoad({ url: g.url, path: '/bench', connections, durationMs: ms });
     for (const g of gateways) await load(g, 1500);
     const runs = new Map<RunningGateway, LoadResult[]>(gateways.map((g) => [g, []]));
+    // The gateway's own CPU per request, from /proc: on 2 shared cores the closed-loop throughput also
+    // carries the load generator's and the upstream's cost (e.g. parsing the propagation headers).
+    const cpuMs = new Map<RunningGateway, number>(gateways.map((g) => [g, 0]));
     // Counterbalanced (ABCD, DCBA, …): whoever runs first or last in a round is not always the same scenario.
-    for (let r = 0; r < rounds; r++) for (const g of r % 2 === 0 ? gateways : [...gateways].reverse()) runs.get(g)!.push(await load(g, durationMs / rounds));
+    for (let r = 0; r < rounds; r++) {
+      for (const g of r % 2 === 0 ? gateways : [...gateways].reverse()) {
+        const before = procCpuMs(g.child.pid!) ?? NaN;
+        runs.get(g)!.push(await load(g, durationMs / rounds));
+        cpuMs.set(g, cpuMs.get(g)! + ((procCpuMs(g.child.pid!) ?? NaN) - before));
+      }
+    }
     process.stdout.write(`\ntracing cost (${values.protocol} exporter, collector down): ${connections} connections, ${durationMs} ms per scenario in ${rounds} interleaved rounds\n`);
     for (const [i, g] of gateways.entries()) {
       const r = mergeLoads(runs.get(g)!);
       const base = mergeLoads(runs.get(gateways[i - (i % 2)])!);
       const ratio = r.requestsPerSec / base.requestsPerSec;
+      const cpuUs = (cpuMs.get(g)! * 1000) / r.requests;
+      const baseCpuUs = (cpuMs.get(gateways[i - (i % 2)])! * 1000) / base.requests;
       const verdict = i % 2 === 0 ? '' : ratio >= 0.9 ? '  (goal ≥ 0.90: met)' : '  (goal ≥ 0.90: MISSED)';
-      process.stdout.write(`${g.name.padEnd(44)} ${r.requestsPerSec.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50Ms.toFixed(2)} ms  p99 ${r.latency.p99Ms.toFixed(2)} ms  errors ${r.errors}  vs 0%: ${ratio.toFixed(3)}${verdict}\n`);
+      process.stdout.write(`${g.name.padEnd(44)} ${r.requestsPerSec.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50Ms.toFixed(2)} ms  p99 ${r.latency.p99Ms.toFixed(2)} ms  errors ${r.errors}  gw CPU ${cpuUs.toFixed(0)} µs/req (×${(cpuUs / baseCpuUs).toFixed(2)})  throughput vs 0%: ${ratio.toFixed(3)}${verdict}\n`);
       process.stdout.write(`${''.padEnd(44)} ${await tracingStats(g.adminUrl)}\n`);
     }
   } finally {

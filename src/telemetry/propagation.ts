@@ -114,6 +114,8 @@ export class GatewayPropagator {
 }
 
 function writeFormat(format: Format, ctx: Context, headers: HeaderCarrier): void {
-  for (const name of format.fields) delete headers[name];
+  // Cleared, not deleted: `delete` turns the header object into a slow dictionary for everything that
+  // reads it afterwards (undici, the shadow copy); undefined values are not sent.
+  for (const name of format.fields) if (headers[name] !== undefined) headers[name] = undefined;
   format.propagator.inject(ctx, headers, setter);
 }
