@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import pino from 'pino';
 import { ProxyHandle, startProxy } from '../../src/cli/proxy';
 import type { RandomSource } from '../../src/routing/route-table';
+import type { ShadowOptionsInput } from '../../src/mirror/shadow-options';
 
 export interface TestGateway {
   handle: ProxyHandle;
@@ -16,7 +17,13 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(bootstrap: object, options: { random?: RandomSource; env?: Record<string, string | undefined> } = {}): Promise<TestGateway> {
+export interface StartGatewayOptions {
+  random?: RandomSource;
+  env?: Record<string, string | undefined>;
+  shadow?: ShadowOptionsInput;
+}
+
+export async function startGateway(bootstrap: object, options: StartGatewayOptions = {}): Promise<TestGateway> {
   const handle = await startProxy({ configYaml: stringify(bootstrap), logger: pino({ level: process.env.SG_TEST_LOG ?? 'silent' }), ...options });
   const first = [...handle.gateway.current.listeners.keys()][0];
   const port = (name = first) => handle.gateway.listenerPort(name) ?? 0;

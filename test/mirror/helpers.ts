@@ -2,25 +2,12 @@
  * Shared pieces of the mirror tests: a gateway started with shadow options, a route with mirror policies,
  * a stat reader, and latency sampling for "the primary never notices the shadow".
  */
-import { stringify } from 'yaml';
-import pino from 'pino';
 import { Dispatcher, Pool, request } from 'undici';
-import { startProxy } from '../../src/cli/proxy';
-import type { ShadowOptionsInput } from '../../src/mirror/shadow-options';
-import type { RandomSource } from '../../src/routing/route-table';
-import type { TestGateway } from '../helpers/gateway';
+import { type StartGatewayOptions, type TestGateway, startGateway } from '../helpers/gateway';
 
-export async function startMirrorGateway(bootstrap: object, options: { random?: RandomSource; shadow?: ShadowOptionsInput } = {}): Promise<TestGateway> {
-  const handle = await startProxy({ configYaml: stringify(bootstrap), logger: pino({ level: process.env.SG_TEST_LOG ?? 'silent' }), ...options });
-  const first = [...handle.gateway.current.listeners.keys()][0];
-  const port = (name = first): number => handle.gateway.listenerPort(name) ?? 0;
-  return {
-    handle,
-    url: `http://127.0.0.1:${port()}`,
-    port,
-    adminUrl: handle.admin ? `http://127.0.0.1:${handle.admin.port}` : '',
-    close: () => handle.close(),
-  };
+/** A gateway for mirror tests: the shared test gateway, with shadow options (strip headers, methods). */
+export function startMirrorGateway(bootstrap: object, options: StartGatewayOptions = {}): Promise<TestGateway> {
+  return startGateway(bootstrap, options);
 }
 
 /** A route forwarding `prefix` to `cluster` with the given mirror policies (and extra RouteAction fields). */
