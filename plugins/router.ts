@@ -101,7 +101,7 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
     const target = { scheme: 'http', forwardedProto: typeof xfp === 'string' ? xfp : 'http', authority, path: request.url };
     if (action.redirect) {
       stats.redirect.inc();
-      reply.header('location', buildRedirectLocation(action.redirect, target, action.matchedPrefixLength));
+      reply.header('location', buildRedirectLocation(action.redirect, target, action.matchedPrefixLength, action.redirectRegexRewrite));
       sendLocalReply(request, reply, { status: action.redirect.responseCode, body: '', flag: '' }, action.responseHeaderOps);
       return;
     }

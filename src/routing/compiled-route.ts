@@ -32,6 +32,8 @@ export interface LocalAction {
   kind: 'redirect' | 'direct_response';
   redirect?: RedirectModel;
   directResponse?: DirectResponseModel;
+  /** A redirect's regex_rewrite, compiled with the route rather than per request. */
+  redirectRegexRewrite?: (path: string) => string;
   /** Length of the matched prefix (or `path`), for a redirect's prefix_rewrite. */
   matchedPrefixLength: number;
   responseHeaderOps: readonly CompiledHeaderOp[];

@@ -10,7 +10,6 @@
  *   kept), or the request path after prefix_rewrite / regex_rewrite; strip_query drops the request's query.
  */
 import { RedirectModel } from '../config/model';
-import { compileRegex, toRe2jsReplacement } from '../config/regex';
 
 export interface RedirectRequest {
   /** The request's scheme (:scheme). */
@@ -43,22 +42,14 @@ function processRequestHost(authority: string, newScheme: string, newPort: strin
   return removePort ? authority.slice(0, hostEnd) : authority;
 }
 
-/** The request path after the redirect's prefix_rewrite or regex_rewrite (query string kept). */
-function rewrittenPath(r: RedirectModel | undefined, path: string, matchedLength: number): string {
+/** The request path after the redirect's prefix_rewrite or (compiled) regex_rewrite, query string kept. */
+function rewrittenPath(r: RedirectModel | undefined, path: string, matchedLength: number, regexRewrite?: (path: string) => string): string {
   if (r?.prefixRewrite !== undefined) return r.prefixRewrite + path.slice(matchedLength);
-  if (r?.regexRewrite) {
-    let end = path.indexOf('?');
-    const hash = path.indexOf('#');
-    if (hash !== -1 && (end === -1 || hash < end)) end = hash;
-    const just = end === -1 ? path : path.slice(0, end);
-    const replaced = compileRegex(r.regexRewrite.pattern).matcher(just).replaceAll(toRe2jsReplacement(r.regexRewrite.substitution));
-    return replaced + (end === -1 ? '' : path.slice(end));
-  }
-  return path;
+  return regexRewrite ? regexRewrite(path) : path;
 }
 
 /** `r` undefined: the Location of a 201/3xx direct response (the request's own URL). */
-export function buildRedirectLocation(r: RedirectModel | undefined, req: RedirectRequest, matchedLength = 0): string {
+export function buildRedirectLocation(r: RedirectModel | undefined, req: RedirectRequest, matchedLength = 0, regexRewrite?: (path: string) => string): string {
   const scheme = r?.scheme ?? req.scheme;
   const port = r?.portRedirect ? `:${r.portRedirect}` : '';
   const host = r?.hostRedirect ?? processRequestHost(req.authority, scheme, port, req.forwardedProto);
@@ -68,7 +59,7 @@ export function buildRedirectLocation(r: RedirectModel | undefined, req: Redirec
     const q = req.path.indexOf('?');
     path = redirectHasQuery || q === -1 ? r.pathRedirect : r.pathRedirect + req.path.slice(q);
   } else {
-    path = rewrittenPath(r, req.path, matchedLength);
+    path = rewrittenPath(r, req.path, matchedLength, regexRewrite);
   }
   if (!path.startsWith('/')) path = `/${path}`;
   if (!redirectHasQuery && r?.stripQuery) {

@@ -3,7 +3,7 @@
  * weighted picks from cumulative weights. Immutable; a config update builds a new table.
  */
 import { RouteConfigModel, RouteForwardModel, RouteMatchModel, RouteModel, VirtualHostModel, WeightedClusterEntryModel, HeaderMutationsModel } from '../config/model';
-import { compileRegex, toRe2jsReplacement } from '../config/regex';
+import { compileRegexRewrite } from './path-rewrite';
 import { VirtualHostIndex } from './virtual-host-index';
 import { compileRouteMatch } from './matchers';
 import { compileMutations } from './header-mutations';
@@ -72,6 +72,7 @@ function compileRoute(rc: RouteConfigModel, vh: VirtualHostModel, r: RouteModel,
       kind: r.action.kind,
       ...(r.action.kind === 'redirect' ? { redirect: r.action } : { directResponse: r.action }),
       // The part of :path a redirect's prefix_rewrite replaces: the prefix, or the whole path for `path`.
+      ...(r.action.kind === 'redirect' && r.action.regexRewrite ? { redirectRegexRewrite: compileRegexRewrite(r.action.regexRewrite) } : {}),
       matchedPrefixLength: r.match.pathKind === 'safe_regex' ? 0 : r.match.pathValue.length,
       responseHeaderOps: compileMutations(levels, 'response', mostSpecific),
     };
@@ -127,17 +128,6 @@ function compileRewrite(a: RouteForwardModel, match: RouteMatchModel): { rewrite
     const matchedLength = match.pathValue.length;
     return { rewritePath: (path) => replacement + path.slice(matchedLength) };
   }
-  if (a.regexRewrite) {
-    const re = compileRegex(a.regexRewrite.pattern);
-    const replacement = toRe2jsReplacement(a.regexRewrite.substitution);
-    // Envoy rewrites the path only; the query string is kept as is.
-    return {
-      rewritePath: (path) => {
-        const q = path.indexOf('?');
-        const p = q === -1 ? path : path.slice(0, q);
-        return re.matcher(p).replaceAll(replacement) + (q === -1 ? '' : path.slice(q));
-      },
-    };
-  }
+  if (a.regexRewrite) return { rewritePath: compileRegexRewrite(a.regexRewrite) };
   return {};
 }

@@ -7,6 +7,7 @@
  * The .proto files are parsed once into the Root; the package definition is built from that Root's
  * JSON form (`protoLoader.fromJSON`), so both views agree on every field number.
  */
+import { PACKAGE_ROOT } from '../package-root';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -55,22 +56,14 @@ let cachedPackageDefinition: protoLoader.PackageDefinition | undefined;
 let cachedProtosDir: string | undefined;
 
 /**
- * Absolute path of `protos/`. Walks up from this file to the package root, so it works from
- * `src/xds/` (ts-node, tap) and from `dist/src/xds/` (compiled) alike.
+ * Absolute path of `protos/` in the package root (found from src/ under ts-node and from dist/ alike).
  */
 export function protosDir(): string {
   if (cachedProtosDir) return cachedProtosDir;
-  let dir = __dirname;
-  for (;;) {
-    const candidate = path.join(dir, 'protos');
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(candidate)) {
-      cachedProtosDir = candidate;
-      return candidate;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`protos/ directory not found above ${__dirname}`);
-    dir = parent;
-  }
+  const candidate = path.join(PACKAGE_ROOT, 'protos');
+  if (!fs.existsSync(candidate)) throw new Error(`protos/ directory not found in ${PACKAGE_ROOT}`);
+  cachedProtosDir = candidate;
+  return candidate;
 }
 
 /** The protobufjs Root holding every loaded type (snake_case field names). */

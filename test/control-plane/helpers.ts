@@ -13,10 +13,10 @@ import { adsService } from '../../src/xds/protos';
 import { ControlPlaneHandle, ControlPlaneOptions, startControlPlane } from '../../src/control-plane/control-plane-server';
 import { ControlClient } from '../../src/cli/control-client';
 import { decodeAny } from '../../src/xds/any-codec';
+import { rdsListener } from '../helpers/gateway';
 
 export const TOKEN = 'test-token-0123456789';
-export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-export const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+export { HCM_TYPE, ROUTER_TYPE } from '../helpers/gateway';
 
 type Teardown = { teardown(fn: () => unknown): void };
 
@@ -48,21 +48,7 @@ export async function pushDoc(c: ControlClient, doc: object, extra: object = {})
 // ---------------------------------------------------------------- config builders
 
 export function listener(name: string, routeName: string, port = 0): object {
-  return {
-    name,
-    address: { socket_address: { address: '127.0.0.1', port_value: port } },
-    filter_chains: [{
-      filters: [{
-        name: 'envoy.filters.network.http_connection_manager',
-        typed_config: {
-          '@type': HCM_TYPE,
-          stat_prefix: name,
-          rds: { route_config_name: routeName, config_source: { ads: {}, resource_api_version: 'V3' } },
-          http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_TYPE } }],
-        },
-      }],
-    }],
-  };
+  return rdsListener(name, routeName, { port });
 }
 
 export function routeConfig(name: string, clusters: string[] | { name: string; weight: number }[], prefix = '/'): object {

@@ -87,3 +87,12 @@ export function bootstrapWith(listeners: object[], clusters: object[], extra: ob
 export function routeConfig(routes: object[], extra: object = {}, domains: string[] = ['*']): object {
   return { name: 'local_route', virtual_hosts: [{ name: 'vh', domains, routes }], ...extra };
 }
+
+/** A listener whose HCM takes its routes over RDS (ADS), optionally with filters before the router. */
+export function rdsListener(name: string, routeName: string, extra: { port?: number; initialFetchTimeout?: string; filters?: object[] } = {}): object {
+  const configSource = { ads: {}, resource_api_version: 'V3', ...(extra.initialFetchTimeout ? { initial_fetch_timeout: extra.initialFetchTimeout } : {}) };
+  return httpListener(name, undefined, {
+    rds: { route_config_name: routeName, config_source: configSource },
+    http_filters: [...(extra.filters ?? []), { name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_TYPE } }],
+  }, extra.port ?? 0);
+}

@@ -5,7 +5,7 @@
 import { request } from 'undici';
 import { startUpstream, TestUpstream } from '../helpers/upstream';
 import { AdsMode, AdsTestServer, RecordedRequest, SentResponse, isNack, startAdsServer } from '../helpers/ads-test-server';
-import { HCM_TYPE, ROUTER_TYPE, TestGateway, startGateway, staticCluster } from '../helpers/gateway';
+import { TestGateway, rdsListener, startGateway, staticCluster } from '../helpers/gateway';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL } from '../../src/xds/type-urls';
 
 export const MODES: AdsMode[] = ['sotw', 'delta'];
@@ -34,23 +34,7 @@ export function adsBootstrap(adsPort: number, mode: AdsMode, opts: { nodeOnFirst
   };
 }
 
-export function rdsListener(name: string, routeName: string, extra: { initialFetchTimeout?: string; filters?: object[] } = {}): object {
-  return {
-    name,
-    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-    filter_chains: [{
-      filters: [{
-        name: 'envoy.filters.network.http_connection_manager',
-        typed_config: {
-          '@type': HCM_TYPE,
-          stat_prefix: name,
-          rds: { route_config_name: routeName, config_source: { ...ADS_SOURCE, ...(extra.initialFetchTimeout ? { initial_fetch_timeout: extra.initialFetchTimeout } : {}) } },
-          http_filters: [...(extra.filters ?? []), { name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_TYPE } }],
-        },
-      }],
-    }],
-  };
-}
+export { rdsListener };
 
 export function edsCluster(name: string, extra: object = {}): object {
   return { name, type: 'EDS', connect_timeout: '1s', eds_cluster_config: { eds_config: ADS_SOURCE }, ...extra };
