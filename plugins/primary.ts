@@ -50,7 +50,8 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
       span?.end(undefined, outcome.failure.kind);
       return sendLocalReply(request, reply, localReplyFor(outcome.failure), target.responseHeaderOps);
     }
-    if (span) reply.raw.once('close', () => span.end(outcome.statusCode, reply.raw.writableFinished ? undefined : 'downstream reset'));
+    // Only a recorded span has anything to end; the listener costs every shed or unsampled request.
+    if (span?.recording) reply.raw.once('close', () => span.end(outcome.statusCode, reply.raw.writableFinished ? undefined : 'downstream reset'));
     const headers = downstreamResponseHeaders(gw.listener.hcm, outcome.headers, target.responseHeaderOps, outcome.serviceTimeMs, gw.requestId);
     return reply.code(outcome.statusCode).headers(headers).send(outcome.body);
   }

@@ -11,10 +11,19 @@
  * present in the outgoing headers (copied from the downstream request): otherwise the upstream would
  * see, say, a fresh traceparent next to the client's stale uber-trace-id and could join the wrong span.
  * Header names in the carrier must be lower-case (as Node delivers them).
+ *
+ * Injection runs for every upstream request, so the trace formats are written straight from the span's
+ * ids (`injectSpan`), byte for byte what OTel's propagators write, without building a Context per
+ * request; OTel's propagators still do it when the downstream context carries baggage or B3's debug
+ * flag, which they carry over.
  */
 import {
   type Context,
   ROOT_CONTEXT,
+  type SpanContext,
+  TraceFlags,
+  createContextKey,
+  propagation,
   type TextMapGetter,
   type TextMapPropagator,
   type TextMapSetter,
@@ -45,7 +54,33 @@ interface Format {
   readonly propagator: TextMapPropagator;
   /** Every header this format may write; cleared before (re)injecting. */
   readonly fields: readonly string[];
+  /** Writes the format from a valid span context alone (no baggage, no B3 debug flag). */
+  readonly write: (sc: SpanContext, headers: HeaderCarrier) => void;
+  /** The fields `write` always sets (so they need no clearing first). */
+  readonly written: readonly string[];
 }
+
+const flagsHex = (sc: SpanContext): string => ((sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? '01' : '00');
+const sampledBit = (sc: SpanContext): string => ((sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? '1' : '0');
+
+// The writers below produce exactly what the OTel propagators of the same name inject.
+function writeTraceContext(sc: SpanContext, headers: HeaderCarrier): void {
+  headers.traceparent = `00-${sc.traceId}-${sc.spanId}-${flagsHex(sc)}`;
+  if (sc.traceState) headers.tracestate = sc.traceState.serialize();
+}
+function writeB3Single(sc: SpanContext, headers: HeaderCarrier): void {
+  headers.b3 = `${sc.traceId}-${sc.spanId}-${sampledBit(sc)}`;
+}
+function writeB3Multi(sc: SpanContext, headers: HeaderCarrier): void {
+  headers['x-b3-traceid'] = sc.traceId;
+  headers['x-b3-spanid'] = sc.spanId;
+  headers['x-b3-sampled'] = sampledBit(sc);
+}
+function writeJaeger(sc: SpanContext, headers: HeaderCarrier): void {
+  headers['uber-trace-id'] = `${sc.traceId}:${sc.spanId}:0:${flagsHex(sc)}`;
+}
+// Without baggage in the context the baggage propagator writes nothing.
+const writeNothing = (): void => {};
 
 interface Extractor {
   readonly propagator: TextMapPropagator;
@@ -60,12 +95,12 @@ const B3_MULTI = new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADE
 const JAEGER = new JaegerPropagator();
 
 const FORMATS: Record<PropagatorName, Format> = {
-  tracecontext: { propagator: W3C, fields: W3C.fields() },
-  baggage: { propagator: BAGGAGE, fields: BAGGAGE.fields() },
-  b3: { propagator: B3_SINGLE, fields: B3_SINGLE.fields() },
+  tracecontext: { propagator: W3C, fields: W3C.fields(), write: writeTraceContext, written: ['traceparent'] },
+  baggage: { propagator: BAGGAGE, fields: BAGGAGE.fields(), write: writeNothing, written: [] },
+  b3: { propagator: B3_SINGLE, fields: B3_SINGLE.fields(), write: writeB3Single, written: ['b3'] },
   // x-b3-parentspanid is in fields() but never injected: clearing it drops the client's stale value.
-  b3multi: { propagator: B3_MULTI, fields: B3_MULTI.fields() },
-  jaeger: { propagator: JAEGER, fields: JAEGER.fields() },
+  b3multi: { propagator: B3_MULTI, fields: B3_MULTI.fields(), write: writeB3Multi, written: ['x-b3-traceid', 'x-b3-spanid', 'x-b3-sampled'] },
+  jaeger: { propagator: JAEGER, fields: JAEGER.fields(), write: writeJaeger, written: ['uber-trace-id'] },
 };
 
 export class GatewayPropagator {
@@ -73,6 +108,9 @@ export class GatewayPropagator {
   private readonly extractBaggage: boolean;
   private readonly injectFormats: readonly Format[];
   private readonly rewriteIfPresent: readonly Format[];
+  /** Fast path, flattened at construction: what to clear, then what to write. */
+  private readonly staleFields: readonly string[];
+  private readonly writers: ReadonlyArray<Format['write']>;
 
   constructor(config: { extract: readonly PropagatorName[]; inject: readonly PropagatorName[] }) {
     const ex = new Set(config.extract);
@@ -89,6 +127,10 @@ export class GatewayPropagator {
     this.rewriteIfPresent = (['tracecontext', 'b3', 'b3multi', 'jaeger'] as const)
       .filter((n) => !injected.has(n))
       .map((n) => FORMATS[n]);
+    const stale = new Set<string>();
+    for (const f of this.injectFormats) for (const name of f.fields) if (!f.written.includes(name)) stale.add(name);
+    this.staleFields = [...stale];
+    this.writers = this.injectFormats.map((f) => f.write);
   }
 
   /** The remote parent (and baggage) from downstream headers; ROOT_CONTEXT when there is none. */
@@ -111,11 +153,45 @@ export class GatewayPropagator {
       if (f.fields.some((name) => headers[name] !== undefined)) writeFormat(f, ctx, headers);
     }
   }
+
+  /**
+   * Writes a span's context into outgoing request headers; `downstream` is the extracted context the
+   * trace started from (its baggage and B3 debug flag travel on). Same result as
+   * `inject(trace.setSpanContext(downstream, sc))`, without a Context in the common case.
+   */
+  injectSpan(sc: SpanContext, downstream: Context, headers: HeaderCarrier): void {
+    if (downstream !== ROOT_CONTEXT && carriesExtras(downstream)) {
+      this.inject(trace.setSpanContext(downstream, sc), headers);
+      return;
+    }
+    const stale = this.staleFields;
+    for (let i = 0; i < stale.length; i++) if (headers[stale[i]] !== undefined) headers[stale[i]] = undefined;
+    const writers = this.writers;
+    for (let i = 0; i < writers.length; i++) writers[i](sc, headers);
+    for (const f of this.rewriteIfPresent) {
+      if (f.fields.some((name) => headers[name] !== undefined)) {
+        clearFields(f, headers);
+        f.write(sc, headers);
+      }
+    }
+  }
+}
+
+/** @opentelemetry/propagator-b3's key (not exported; context keys are `Symbol.for(description)`). */
+const B3_DEBUG_FLAG_KEY = createContextKey('OpenTelemetry Context Key B3 Debug Flag');
+
+/** Baggage or B3's debug flag (which no span context holds) in an extracted context. */
+function carriesExtras(ctx: Context): boolean {
+  return propagation.getBaggage(ctx) !== undefined || ctx.getValue(B3_DEBUG_FLAG_KEY) !== undefined;
+}
+
+// Cleared, not deleted: `delete` turns the header object into a slow dictionary for everything that
+// reads it afterwards (undici, the shadow copy); undefined values are not sent.
+function clearFields(format: Format, headers: HeaderCarrier): void {
+  for (const name of format.fields) if (headers[name] !== undefined) headers[name] = undefined;
 }
 
 function writeFormat(format: Format, ctx: Context, headers: HeaderCarrier): void {
-  // Cleared, not deleted: `delete` turns the header object into a slow dictionary for everything that
-  // reads it afterwards (undici, the shadow copy); undefined values are not sent.
-  for (const name of format.fields) if (headers[name] !== undefined) headers[name] = undefined;
+  clearFields(format, headers);
   format.propagator.inject(ctx, headers, setter);
 }

@@ -78,16 +78,36 @@ export interface TelemetryLogger {
   debug(obj: object, msg?: string): void;
 }
 
-/** Shared between the gate and the exporter wrapper: spans inside the batch processor right now. */
+/**
+ * Shared between the gate and the exporter wrapper: spans inside the batch processor right now, and
+ * how many it may hold. While exports fail the capacity shrinks to one batch — the probe the next
+ * attempt carries — since a full queue would only be dropped (as Envoy, which buffers a handful of
+ * spans and drops on a failed flush); new spans are then shed before they are recorded (tracer.ts).
+ */
 class QueueLevel {
   queued = 0;
+  capacity: number;
+
+  constructor(
+    readonly maxQueueSize: number,
+    readonly probeSize: number,
+  ) {
+    this.capacity = maxQueueSize;
+  }
+
+  get full(): boolean {
+    return this.queued >= this.capacity;
+  }
+
+  exportsFailing(failing: boolean): void {
+    this.capacity = failing ? this.probeSize : this.maxQueueSize;
+  }
 }
 
 export class QueueGate implements SpanProcessor {
   constructor(
     private readonly inner: SpanProcessor,
     private readonly level: QueueLevel,
-    private readonly maxQueueSize: number,
     private readonly stats: TracingStats,
   ) {}
 
@@ -97,7 +117,7 @@ export class QueueGate implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    if (this.level.queued >= this.maxQueueSize) {
+    if (this.level.full) {
       this.stats.recordQueueFull();
       return;
     }
@@ -168,6 +188,7 @@ export class CountingExporter implements SpanExporter {
       this.stats.recordSent(n);
       if (this.failing) this.logger?.debug({ spans: n }, 'tracing: span export recovered');
       this.failing = false;
+      this.level.exportsFailing(false);
       this.backoffMs = EXPORT_BACKOFF_INITIAL_MS;
       return;
     }
@@ -182,6 +203,7 @@ export class CountingExporter implements SpanExporter {
       this.logger?.warn({ err: result.error, spans: n }, 'tracing: span export failed; dropping spans until it recovers');
     }
     this.failing = true;
+    this.level.exportsFailing(true);
   }
 }
 
@@ -189,11 +211,11 @@ export class CountingExporter implements SpanExporter {
 export function buildCountingPipeline(
   exporter: SpanExporter,
   makeProcessor: (exporter: SpanExporter) => SpanProcessor,
-  maxQueueSize: number,
+  queue: { maxQueueSize: number; maxExportBatchSize: number },
   stats: TracingStats,
   logger: TelemetryLogger | undefined,
 ): { processor: SpanProcessor; isFull: () => boolean } {
-  const level = new QueueLevel();
+  const level = new QueueLevel(queue.maxQueueSize, Math.min(queue.maxExportBatchSize, queue.maxQueueSize));
   const processor = makeProcessor(new CountingExporter(exporter, level, stats, logger));
-  return { processor: new QueueGate(processor, level, maxQueueSize, stats), isFull: () => level.queued >= maxQueueSize };
+  return { processor: new QueueGate(processor, level, stats), isFull: () => level.full };
 }

@@ -2,7 +2,7 @@
  * What the request path holds per request: small handles over OTel spans, plus shared no-op handles
  * for when nothing is traced (no allocation per request then).
  */
-import { type Context, type Span, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import { type Context, type Span, type SpanContext, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import type { GatewayPropagator, HeaderCarrier } from './propagation';
 import { ATTR, errorMessage, errorType } from './span-attributes';
 
@@ -67,70 +67,83 @@ function finish(span: Span, statusCode: number | undefined, error: unknown): voi
   span.end();
 }
 
+/**
+ * A handle over either a span the SDK records, or — while spans are shed (tracer.ts shedSpan) — no
+ * span at all: only the ids and sampling decision the upstream headers need, so a shed request
+ * allocates no OTel span or Context.
+ */
 abstract class SpanHandleBase implements SpanIdentity {
   private ended = false;
 
-  constructor(readonly span: Span) {}
+  constructor(
+    /** The span's identity (the SDK span's own spanContext() when there is one). */
+    readonly context: SpanContext,
+    /** The SDK span (recording or not); undefined when shed. */
+    readonly span: Span | undefined,
+  ) {}
 
   get recording(): boolean {
-    return this.span.isRecording();
+    return this.span !== undefined && this.span.isRecording();
   }
 
   get traceId(): string {
-    return this.span.spanContext().traceId;
+    return this.context.traceId;
   }
 
   get spanId(): string {
-    return this.span.spanContext().spanId;
+    return this.context.spanId;
   }
 
   get sampled(): boolean {
-    return (this.span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
+    return (this.context.traceFlags & TraceFlags.SAMPLED) !== 0;
   }
 
   end(statusCode?: number, error?: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    finish(this.span, statusCode, error);
+    if (this.span !== undefined) finish(this.span, statusCode, error);
   }
 }
 
 export class ActiveServerSpan extends SpanHandleBase implements ServerSpanHandle {
   constructor(
-    span: Span,
+    context: SpanContext,
+    span: Span | undefined,
     /** The extracted context (remote parent, baggage) the span was started in. */
     readonly parentContext: Context,
     private readonly method: string,
   ) {
-    super(span);
+    super(context, span);
   }
 
   setRoute(routeName: string, decoratorOperation?: string): void {
-    if (!this.span.isRecording()) return;
+    if (this.span === undefined || !this.span.isRecording()) return;
     if (routeName) this.span.setAttribute(ATTR.routeName, routeName);
     this.span.updateName(decoratorOperation || (routeName ? `${this.method} ${routeName}` : this.method));
   }
 
   setAttribute(key: string, value: AttributeValue): void {
-    if (this.span.isRecording()) this.span.setAttribute(key, value);
+    if (this.span !== undefined && this.span.isRecording()) this.span.setAttribute(key, value);
   }
 
   /** The context children are started in: this span as parent, the downstream baggage kept. */
   childContext(): Context {
-    return trace.setSpan(this.parentContext, this.span);
+    return trace.setSpan(this.parentContext, this.span ?? trace.wrapSpanContext(this.context));
   }
 }
 
 export class ActiveClientSpan extends SpanHandleBase implements ClientSpanHandle {
   constructor(
-    span: Span,
-    private readonly startContext: Context,
+    context: SpanContext,
+    span: Span | undefined,
+    /** The extracted downstream context (baggage, B3 debug flag), ROOT_CONTEXT for a new trace. */
+    private readonly downstream: Context,
     private readonly propagator: GatewayPropagator,
   ) {
-    super(span);
+    super(context, span);
   }
 
   inject(headers: HeaderCarrier): void {
-    this.propagator.inject(trace.setSpan(this.startContext, this.span), headers);
+    this.propagator.injectSpan(this.context, this.downstream, headers);
   }
 }

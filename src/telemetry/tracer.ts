@@ -13,11 +13,12 @@
  * untouched; only a `trace_sampled: true` shadow then gets a span, in a new trace.
  * Unsampled requests otherwise cost one extraction and a non-recording span per handle (no attributes).
  */
-import { type Context, ROOT_CONTEXT, type Span, SpanKind, TraceFlags, type Tracer, isSpanContextValid, trace } from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, type Span, type SpanContext, SpanKind, TraceFlags, type TraceState, type Tracer, isSpanContextValid, trace } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator, SamplingDecision, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, SamplingDecision, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ResolvedCustomTag } from './envoy-tracing';
+import { FastIdGenerator } from './id-generator';
 import { createOtlpExporter } from './otlp-exporter';
 import { GatewayPropagator } from './propagation';
 import { CLIENT_TRACE_KEY, GatewaySampler, SAMPLED_OVERRIDE_KEY, neverSamples } from './sampler';
@@ -82,7 +83,7 @@ export class GatewayTracer {
   /** True while the export queue is full: new spans would only be dropped at their end. */
   private queueFull: () => boolean = () => false;
   private sampler: GatewaySampler | undefined;
-  private readonly ids = new RandomIdGenerator();
+  private readonly ids = new FastIdGenerator();
   /** Returned when sampling can never happen; a distinct object so forced shadows can recognise it. */
   private readonly unsampledRoot: ServerSpanHandle = Object.freeze({ ...NOOP_SERVER_SPAN });
 
@@ -106,22 +107,24 @@ export class GatewayTracer {
     const exporter = options.exporter ?? createOtlpExporter(settings.exporter!);
     const { batch } = settings;
     const sampler = new GatewaySampler(settings.sampler);
+    const maxExportBatchSize = Math.min(batch.maxExportBatchSize, batch.maxQueueSize);
     const pipeline = buildCountingPipeline(
       exporter,
       (counted) =>
         new BatchSpanProcessor(counted, {
           maxQueueSize: batch.maxQueueSize,
-          maxExportBatchSize: Math.min(batch.maxExportBatchSize, batch.maxQueueSize),
+          maxExportBatchSize,
           scheduledDelayMillis: batch.scheduledDelayMs,
           exportTimeoutMillis: batch.exportTimeoutMs,
         }),
-      batch.maxQueueSize,
+      { maxQueueSize: batch.maxQueueSize, maxExportBatchSize },
       this.stats,
       options.logger,
     );
     this.provider = new BasicTracerProvider({
       resource: defaultResource().merge(resourceFromAttributes(settings.resourceAttributes)),
       sampler,
+      idGenerator: this.ids,
       spanProcessors: [pipeline.processor],
     });
     this.queueFull = pipeline.isFull;
@@ -137,23 +140,21 @@ export class GatewayTracer {
       this.clientTraceAware && headers['x-client-trace-id'] !== undefined
         ? parentContext.setValue(CLIENT_TRACE_KEY, true)
         : parentContext;
-    const span = this.queueFull()
-      ? this.shedSpan(startContext, info.method, SpanKind.SERVER)
-      : this.tracer.startSpan(info.method, { kind: SpanKind.SERVER }, startContext);
+    if (this.queueFull()) return new ActiveServerSpan(this.shedSpan(startContext, info.method), undefined, parentContext, info.method);
+    const span = this.tracer.startSpan(info.method, { kind: SpanKind.SERVER }, startContext);
     if (span.isRecording()) this.recordServerAttributes(span, headers, info);
-    return new ActiveServerSpan(span, parentContext, info.method);
+    return new ActiveServerSpan(span.spanContext(), span, parentContext, info.method);
   }
 
   startClientSpan(parent: ServerSpanHandle, info: ClientSpanInfo): ClientSpanHandle {
     if (this.tracer === undefined) return NOOP_CLIENT_SPAN;
     if (!(parent instanceof ActiveServerSpan)) {
       if (parent !== this.unsampledRoot || info.sampled !== true) return NOOP_CLIENT_SPAN;
-      return this.startClient(ROOT_CONTEXT.setValue(SAMPLED_OVERRIDE_KEY, true), info);
+      return this.startClient(undefined, true, info);
     }
-    const sampled = info.sampled ?? parent.sampled;
     // Envoy tags the downstream span with the cluster the request was routed to.
     if (!info.shadow) parent.setAttribute(ATTR.upstreamCluster, info.cluster);
-    return this.startClient(parent.childContext().setValue(SAMPLED_OVERRIDE_KEY, sampled), info);
+    return this.startClient(parent, info.sampled ?? parent.sampled, info);
   }
 
   /** Exports everything queued so far (tests, admin). */
@@ -178,28 +179,33 @@ export class GatewayTracer {
 
   /**
    * Load shedding while the export queue is full (collector down or slow): the span would be dropped
-   * when it ends, so it is not recorded at all — but it keeps a real span id and the sampling decision,
+   * when it ends, so it is not recorded at all — but it gets a real span id and the sampling decision,
    * so the context injected upstream is exactly what a recorded span would have propagated.
    */
-  private shedSpan(ctx: Context, name: string, kind: SpanKind): Span {
+  private shedSpan(ctx: Context, name: string): SpanContext {
     const parent = trace.getSpanContext(ctx);
     const traceId = parent && isSpanContextValid(parent) ? parent.traceId : this.ids.generateTraceId();
-    const decision = this.sampler!.shouldSample(ctx, traceId, name, kind, {}, []).decision;
+    const decision = this.sampler!.shouldSample(ctx, traceId, name, SpanKind.SERVER, {}, []).decision;
     const sampled = decision === SamplingDecision.RECORD_AND_SAMPLED;
     if (sampled) this.stats.recordShed();
-    return trace.wrapSpanContext({
-      traceId,
-      spanId: this.ids.generateSpanId(),
-      traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-      ...(parent?.traceState ? { traceState: parent.traceState } : {}),
-    });
+    return shedContext(traceId, this.ids.generateSpanId(), sampled, parent?.traceState);
   }
 
-  private startClient(ctx: Context, info: ClientSpanInfo): ClientSpanHandle {
+  /** A child of `parent` (a new trace without one) whose sampling is decided already. */
+  private startClient(parent: ActiveServerSpan | undefined, sampled: boolean, info: ClientSpanInfo): ClientSpanHandle {
+    const downstream = parent?.parentContext ?? ROOT_CONTEXT;
+    if (this.queueFull()) {
+      // Shed: no sampler to ask (the decision is made), no Context to build.
+      if (sampled) this.stats.recordShed();
+      const p = parent?.context;
+      const sc = shedContext(p?.traceId ?? this.ids.generateTraceId(), this.ids.generateSpanId(), sampled, p?.traceState);
+      return new ActiveClientSpan(sc, undefined, downstream, this.propagator);
+    }
+    const ctx = (parent ? parent.childContext() : ROOT_CONTEXT).setValue(SAMPLED_OVERRIDE_KEY, sampled);
     const name = info.name === 'mirror' ? 'mirror' : `router ${info.cluster} egress`;
-    const span = this.queueFull() ? this.shedSpan(ctx, name, SpanKind.CLIENT) : this.tracer!.startSpan(name, { kind: SpanKind.CLIENT }, ctx);
+    const span = this.tracer!.startSpan(name, { kind: SpanKind.CLIENT }, ctx);
     if (span.isRecording()) recordClientAttributes(span, info);
-    return new ActiveClientSpan(span, ctx, this.propagator);
+    return new ActiveClientSpan(span.spanContext(), span, downstream, this.propagator);
   }
 
   private recordServerAttributes(span: Span, headers: IncomingHttpHeaders, info: ServerSpanInfo): void {
@@ -226,6 +232,11 @@ export class GatewayTracer {
       else if (tag.defaultValue !== undefined) span.setAttribute(tag.tag, tag.defaultValue);
     }
   }
+}
+
+function shedContext(traceId: string, spanId: string, sampled: boolean, traceState: TraceState | undefined): SpanContext {
+  const flags = sampled ? TraceFlags.SAMPLED : TraceFlags.NONE;
+  return traceState ? { traceId, spanId, traceFlags: flags, traceState } : { traceId, spanId, traceFlags: flags };
 }
 
 const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]+)/i;
