@@ -1,12 +1,13 @@
-/** One endpoint of a cluster: its keep-alive undici pool and its live request count. */
-import { Pool, buildConnector, errors } from 'undici';
+/** One endpoint of a cluster: its keep-alive connection pool and its live request count. */
+import { buildConnector, errors } from 'undici';
+import { ConnectionPool } from './connection-pool';
 import { EndpointModel } from '../config/model';
 
 /** How long an idle upstream keep-alive connection is kept (undici keepAliveTimeout). */
 const UPSTREAM_KEEP_ALIVE_MS = 60_000;
 
 export class UpstreamHost {
-  readonly pool: Pool;
+  readonly pool: ConnectionPool;
   /** Requests in flight, for LEAST_REQUEST and /clusters rq_active. */
   active = 0;
   total = 0;
@@ -18,9 +19,8 @@ export class UpstreamHost {
   constructor(readonly host: string, readonly port: number, readonly weight: number, readonly healthy: boolean, connectTimeoutMs: number, maxConnections: number) {
     this.hostname = host;
     this.address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    this.pool = new Pool(`http://${this.address}`, {
+    this.pool = new ConnectionPool(`http://${this.address}`, {
       connections: maxConnections,
-      pipelining: 1,
       connect: preciseConnectTimeout(connectTimeoutMs),
       keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
       keepAliveMaxTimeout: UPSTREAM_KEEP_ALIVE_MS,
