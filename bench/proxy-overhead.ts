@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchContext, runBench } from './lib/bench-run';
 import { LoadResult, mergeLoads, runLoad } from './lib/load';
-import { firstLine, spawnNode, stopChild, waitForHttp } from './lib/process';
+import { PROXY_NODE_ARGS, firstLine, spawnNode, stopChild, waitForHttp } from './lib/process';
 import { benchBootstrap, startGatewayProcess } from './lib/gateway-process';
 import { startNginx } from './lib/nginx';
 
@@ -39,7 +39,7 @@ async function main({ dir, own }: BenchContext): Promise<void> {
   const gw = await startGatewayProcess('shadowgate', dir, (lp, ap) => benchBootstrap(lp, ap, { primary }, { cluster: 'primary' }));
   own(gw.child);
   targets.push({ name: 'shadowgate', url: gw.url });
-  const hp = spawnNode(path.join(__dirname, 'lib/http-proxy-baseline.js'), [String(primary)]);
+  const hp = spawnNode(path.join(__dirname, 'lib/http-proxy-baseline.js'), [String(primary)], { nodeArgs: PROXY_NODE_ARGS });
   own(hp);
   const { port } = JSON.parse(await firstLine(hp)) as { port: number };
   await waitForHttp(`http://127.0.0.1:${port}/`);

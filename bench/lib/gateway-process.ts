@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, spawnNode, waitForHttp } from './process';
+import { PROXY_NODE_ARGS, freePort, spawnNode, waitForHttp } from './process';
 
 const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
@@ -53,7 +53,7 @@ export async function startGatewayProcess(name: string, dir: string, build: (lis
   const [listenerPort, adminPort] = [await freePort(), await freePort()];
   const file = path.join(dir, `bootstrap-${name}.json`);
   writeFileSync(file, JSON.stringify(build(listenerPort, adminPort)));
-  const child = spawnNode(path.join(__dirname, '../../src/cli/main.js'), ['proxy', '-c', file, '-l', 'error'], env ? { env } : {});
+  const child = spawnNode(path.join(__dirname, '../../src/cli/main.js'), ['proxy', '-c', file, '-l', 'error'], { nodeArgs: PROXY_NODE_ARGS, ...(env ? { env } : {}) });
   child.stderr!.on('data', (c: Buffer) => process.stderr.write(`[gateway ${name}] ${c.toString()}`));
   child.stdout!.resume();
   const adminUrl = `http://127.0.0.1:${adminPort}`;

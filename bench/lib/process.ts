@@ -86,9 +86,15 @@ export class RssSampler {
   }
 }
 
-export function spawnNode(script: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): ChildProcess {
-  return spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+export function spawnNode(script: string, args: string[], opts: { env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): ChildProcess {
+  return spawn(process.execPath, [...(opts.nodeArgs ?? []), script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
 }
+
+/**
+ * How the proxies under test are run: with the young generation the README recommends for shadowgate
+ * (request-scoped garbage dies young). Every Node proxy in a comparison gets the same flags.
+ */
+export const PROXY_NODE_ARGS = ['--max-semi-space-size=64'];
 
 /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
 export async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
