@@ -48,7 +48,7 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
       return;
     }
     // strip_matching_host_port compares with the port the connection arrived on (Envoy: the local address).
-    const down = prepareDownstreamRequest(hcm, request.headers, request.socket.remoteAddress ?? '', request.socket.localPort ?? model.port, routeTable?.internalOnlyHeaders);
+    const down = prepareDownstreamRequest(hcm, request.headers, request.socket.remoteAddress ?? '', request.socket.localPort ?? model.port, routeTable?.internalOnlyHeaders, opts.tracer.newUpstreamHeaders());
     gw.requestId = down.requestId;
     gw.upstreamHeaders = down.headers;
     // Envoy draws one random value per stream (the stream id) and uses it for every runtime_fraction of the

@@ -29,9 +29,9 @@ export interface DownstreamRequest {
   authority: string;
 }
 
-export function prepareDownstreamRequest(hcm: HttpConnectionManagerModel, raw: IncomingHttpHeaders, remoteAddress: string, listenerPort: number, internalOnlyHeaders?: ReadonlySet<string>): DownstreamRequest {
+export function prepareDownstreamRequest(hcm: HttpConnectionManagerModel, raw: IncomingHttpHeaders, remoteAddress: string, listenerPort: number, internalOnlyHeaders?: ReadonlySet<string>, into?: HeaderMap): DownstreamRequest {
   const edge = hcm.useRemoteAddress;
-  const headers = copyWithoutHopByHop(raw, edge ? EDGE_ONLY : INTERNAL_ONLY);
+  const headers = copyWithoutHopByHop(raw, edge ? EDGE_ONLY : INTERNAL_ONLY, into);
   if (internalOnlyHeaders) for (const h of internalOnlyHeaders) delete headers[h];
 
   if (edge) {

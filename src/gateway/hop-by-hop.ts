@@ -5,9 +5,11 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
-/** Copies `src` without hop-by-hop headers, nor any header the Connection header names. */
-export function copyWithoutHopByHop(src: IncomingHttpHeaders, skip?: ReadonlySet<string>): HeaderMap {
-  const out: HeaderMap = {};
+/**
+ * Copies `src` without hop-by-hop headers, nor any header the Connection header names, into `out`
+ * (a new object by default; the tracer's has the trace header fields reserved).
+ */
+export function copyWithoutHopByHop(src: IncomingHttpHeaders, skip?: ReadonlySet<string>, out: HeaderMap = {}): HeaderMap {
   const connection = src.connection;
   const listed = connection ? new Set(connection.toLowerCase().split(',').map((s) => s.trim())) : undefined;
   for (const key in src) {

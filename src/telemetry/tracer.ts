@@ -20,7 +20,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ResolvedCustomTag } from './envoy-tracing';
 import { FastIdGenerator } from './id-generator';
 import { createOtlpExporter } from './otlp-exporter';
-import { GatewayPropagator } from './propagation';
+import { GatewayPropagator, headerMapWithTraceSlots } from './propagation';
 import { CLIENT_TRACE_KEY, GatewaySampler, SAMPLED_OVERRIDE_KEY, neverSamples } from './sampler';
 import { type TelemetryLogger, TracingStats, buildCountingPipeline } from './span-accounting';
 import { ATTR, pathOnly, splitHostPort, urlWithoutQuery } from './span-attributes';
@@ -78,6 +78,8 @@ export class GatewayTracer {
   private readonly tracer: Tracer | undefined;
   private readonly propagator: GatewayPropagator;
   private readonly never: boolean;
+  /** Whether trace context is ever written into upstream headers. */
+  private readonly injects: boolean;
   private readonly clientTraceAware: boolean;
   private readonly customTags: readonly ResolvedCustomTag[];
   /** True while the export queue is full: new spans would only be dropped at their end. */
@@ -98,6 +100,7 @@ export class GatewayTracer {
     this.clientTraceAware = settings.sampler.clientRatio !== undefined;
     this.customTags = settings.customTags;
     this.enabled = settings.enabled && (settings.exporter !== undefined || options.exporter !== undefined);
+    this.injects = this.enabled && !this.never && settings.propagators.inject.length > 0;
     for (const warning of settings.warnings) options.logger?.warn({ warning }, `tracing: ${warning}`);
     if (!this.enabled) return;
     options.logger?.debug(
@@ -130,6 +133,14 @@ export class GatewayTracer {
     this.queueFull = pipeline.isFull;
     this.sampler = sampler;
     this.tracer = this.provider.getTracer(INSTRUMENTATION_SCOPE);
+  }
+
+  /**
+   * The object the request path builds its upstream headers in: with the trace header fields reserved
+   * when this tracer will inject into it (see headerMapWithTraceSlots), else a plain `{}`.
+   */
+  newUpstreamHeaders(): Record<string, string | string[] | undefined> {
+    return this.injects ? (headerMapWithTraceSlots() as Record<string, undefined>) : {};
   }
 
   startServerSpan(headers: IncomingHttpHeaders, info: ServerSpanInfo): ServerSpanHandle {

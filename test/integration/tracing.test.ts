@@ -128,3 +128,18 @@ t.test('incoming context in each format is continued and injected into both upst
   const spans = await spansOf(receiver, TRACE_ID, FORMATS.length * 3);
   t.equal(spans.filter((s) => s.kind === 'SERVER' && s.parentSpanId === PARENT_ID).length, FORMATS.length, 'every ingress span is a child of the caller span');
 });
+
+t.test('a new trace reaches both upstreams with exactly the injected headers (reserved slots are never sent)', async (t) => {
+  const { primary, shadow, gw } = await setup(t, 'http/protobuf');
+  const res = await request(`${gw.url}/mirrored/fresh`);
+  await res.body.text();
+  await shadow.waitFor(1);
+  const injected = ['traceparent', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-sampled'];
+  const notSent = ['tracestate', 'baggage', 'b3', 'x-b3-flags', 'x-b3-parentspanid', 'uber-trace-id'];
+  for (const [name, up] of [['primary', primary.received[0]], ['shadow', shadow.received[0]]] as const) {
+    for (const h of injected) t.type(up.headers[h], 'string', `${name} got ${h}`);
+    for (const h of notSent) t.equal(up.headers[h], undefined, `${name} got no ${h}`);
+    t.notOk(Object.values(up.headers).some((v) => v === 'undefined' || v === ''), `${name}: no empty or "undefined" header values`);
+    t.equal(up.headers['x-b3-traceid'], (up.headers.traceparent as string).split('-')[1], `${name}: one trace id in both formats`);
+  }
+});

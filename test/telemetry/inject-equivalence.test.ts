@@ -8,6 +8,8 @@ import { ROOT_CONTEXT, type SpanContext, TraceFlags, trace } from '@opentelemetr
 import { TraceState } from '@opentelemetry/core';
 import { GatewayPropagator, type HeaderCarrier } from '../../src/telemetry/propagation';
 import type { PropagatorName } from '../../src/telemetry/tracing-config';
+import { GatewayTracer } from '../../src/telemetry';
+import { tracerFor } from './tracer-fixture';
 
 const ALL: PropagatorName[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger'];
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -55,4 +57,14 @@ t.test('a new trace (root context) gets the same headers both ways', async (t) =
   t.equal(fast.traceparent, `00-${TRACE}-${SPAN}-01`);
   t.equal(fast['uber-trace-id'], `${TRACE}:${SPAN}:0:01`);
   t.equal(fast.b3, `${TRACE}-${SPAN}-1`);
+});
+
+t.test('upstream header maps reserve the trace fields only when the tracer injects', async (t) => {
+  const dead = { httpUrl: 'http://127.0.0.1:9', grpcUrl: 'http://127.0.0.1:9' };
+  t.same(GatewayTracer.disabled().newUpstreamHeaders(), {}, 'tracing off: a plain object');
+  t.same(tracerFor(t, dead, 'http/protobuf', { OTEL_TRACES_SAMPLER: 'always_off' }).newUpstreamHeaders(), {}, 'never sampling: nothing injected');
+  t.same(tracerFor(t, dead, 'http/protobuf', { OTEL_PROPAGATORS: 'none' }).newUpstreamHeaders(), {}, 'no propagators: nothing injected');
+  const slots = tracerFor(t, dead).newUpstreamHeaders();
+  t.same(Object.keys(slots).sort(), ['b3', 'baggage', 'traceparent', 'tracestate', 'uber-trace-id', 'x-b3-flags', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-spanid', 'x-b3-traceid']);
+  t.ok(Object.values(slots).every((v) => v === undefined), 'all empty until injected');
 });
