@@ -80,7 +80,7 @@ export interface TelemetryLogger {
 
 /**
  * Shared between the gate and the exporter wrapper: spans inside the batch processor right now, and
- * how many it may hold. While exports fail the capacity shrinks to one batch — the probe the next
+ * how many it may hold. While exports fail the capacity shrinks to a small probe — what the next
  * attempt carries — since a full queue would only be dropped (as Envoy, which buffers a handful of
  * spans and drops on a failed flush); new spans are then shed before they are recorded (tracer.ts).
  */
@@ -133,6 +133,9 @@ export class QueueGate implements SpanProcessor {
     return this.inner.shutdown();
   }
 }
+
+/** Spans recorded per back-off period while the collector is unreachable: enough to notice it is back. */
+const EXPORT_PROBE_SPANS = 64;
 
 /** After a failed export, the next attempt waits this long, doubling per failure up to the max. */
 const EXPORT_BACKOFF_INITIAL_MS = 1_000;
@@ -215,7 +218,7 @@ export function buildCountingPipeline(
   stats: TracingStats,
   logger: TelemetryLogger | undefined,
 ): { processor: SpanProcessor; isFull: () => boolean } {
-  const level = new QueueLevel(queue.maxQueueSize, Math.min(queue.maxExportBatchSize, queue.maxQueueSize));
+  const level = new QueueLevel(queue.maxQueueSize, Math.min(EXPORT_PROBE_SPANS, queue.maxExportBatchSize, queue.maxQueueSize));
   const processor = makeProcessor(new CountingExporter(exporter, level, stats, logger));
   return { processor: new QueueGate(processor, level, stats), isFull: () => level.full };
 }

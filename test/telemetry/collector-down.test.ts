@@ -120,3 +120,32 @@ for (const protocol of ['http/protobuf', 'grpc'] as OtlpProtocol[]) {
     ]);
   });
 }
+
+t.test('while exports fail, only a small probe of spans is recorded per back-off', async (t) => {
+  const { GatewayTracer: Tracer, resolveTracingSettings } = await import('../../src/telemetry');
+  const { ExportResultCode } = await import('@opentelemetry/core');
+  const batches: number[] = [];
+  const exporter = {
+    export: (spans: unknown[], done: (r: { code: number; error?: Error }) => void) => {
+      batches.push(spans.length);
+      done({ code: ExportResultCode.FAILED, error: new Error('collector down') });
+    },
+    shutdown: async () => undefined,
+  };
+  const settings = resolveTracingSettings({
+    OTEL_TRACES_SAMPLER: 'always_on',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+    OTEL_BSP_MAX_QUEUE_SIZE: '1000',
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500',
+    OTEL_BSP_SCHEDULE_DELAY: '10',
+  });
+  const tracer = new Tracer(settings, { exporter });
+  t.teardown(() => tracer.shutdown(100));
+  for (let i = 0; i < 100; i++) oneRequest(tracer);
+  await until(() => batches.length === 1, 5000, 'first export attempted');
+  t.equal(batches[0], 300, 'before the first failure every span is recorded');
+  for (let i = 0; i < 1000; i++) oneRequest(tracer);
+  await until(() => batches.length === 2, 5000, 'the retry after the back-off');
+  t.ok(batches[1] <= 64, `the retry carries a probe of at most 64 spans (${batches[1]})`);
+  t.ok(tracer.stats.spansDroppedQueueFull >= 3000 - 64, `the rest was shed before recording (${tracer.stats.spansDroppedQueueFull})`);
+});
