@@ -60,8 +60,9 @@ interface Format {
   readonly written: readonly string[];
 }
 
-const flagsHex = (sc: SpanContext): string => ((sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? '01' : '00');
-const sampledBit = (sc: SpanContext): string => ((sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? '1' : '0');
+const FLAGS_SAMPLED = TraceFlags.SAMPLED; // read once: a CommonJS re-export is a getter
+const flagsHex = (sc: SpanContext): string => ((sc.traceFlags & FLAGS_SAMPLED) !== 0 ? '01' : '00');
+const sampledBit = (sc: SpanContext): string => ((sc.traceFlags & FLAGS_SAMPLED) !== 0 ? '1' : '0');
 
 // The writers below produce exactly what the OTel propagators of the same name inject.
 function writeTraceContext(sc: SpanContext, headers: HeaderCarrier): void {

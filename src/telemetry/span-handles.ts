@@ -36,6 +36,8 @@ export interface ClientSpanHandle extends SpanIdentity {
 }
 
 const noop = (): void => {};
+/** Read once (a CommonJS re-export is a getter). */
+const FLAGS_SAMPLED = TraceFlags.SAMPLED;
 
 export const NOOP_SERVER_SPAN: ServerSpanHandle = Object.freeze({
   recording: false,
@@ -95,7 +97,7 @@ abstract class SpanHandleBase implements SpanIdentity {
   }
 
   get sampled(): boolean {
-    return (this.context.traceFlags & TraceFlags.SAMPLED) !== 0;
+    return (this.context.traceFlags & FLAGS_SAMPLED) !== 0;
   }
 
   end(statusCode?: number, error?: unknown): void {

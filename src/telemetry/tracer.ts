@@ -197,7 +197,7 @@ export class GatewayTracer {
     const parent = trace.getSpanContext(ctx);
     const traceId = parent && isSpanContextValid(parent) ? parent.traceId : this.ids.generateTraceId();
     const decision = this.sampler!.shouldSample(ctx, traceId, name, SpanKind.SERVER, {}, []).decision;
-    const sampled = decision === SamplingDecision.RECORD_AND_SAMPLED;
+    const sampled = decision === RECORD_AND_SAMPLED;
     if (sampled) this.stats.recordShed();
     return shedContext(traceId, this.ids.generateSpanId(), sampled, parent?.traceState);
   }
@@ -245,8 +245,13 @@ export class GatewayTracer {
   }
 }
 
+// Read once: CommonJS re-exports are getters, evaluated on every access in code V8 has not optimised.
+const RECORD_AND_SAMPLED = SamplingDecision.RECORD_AND_SAMPLED;
+const FLAGS_SAMPLED = TraceFlags.SAMPLED;
+const FLAGS_NONE = TraceFlags.NONE;
+
 function shedContext(traceId: string, spanId: string, sampled: boolean, traceState: TraceState | undefined): SpanContext {
-  const flags = sampled ? TraceFlags.SAMPLED : TraceFlags.NONE;
+  const flags = sampled ? FLAGS_SAMPLED : FLAGS_NONE;
   return traceState ? { traceId, spanId, traceFlags: flags, traceState } : { traceId, spanId, traceFlags: flags };
 }
 
