@@ -22,6 +22,7 @@ import { GatewayStatusView } from '../src/control-plane/gateway-registry';
 import { ControlClient } from '../src/cli/control-client';
 import { startProxy } from '../src/cli/proxy';
 import { BenchClient, startDeltaClient, startSotwClient } from './control-plane-clients';
+import { median } from './lib/histogram';
 
 const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
@@ -107,11 +108,6 @@ async function measure(cp: ControlPlaneHandle, op: ControlClient, shape: Shape, 
     out.syncMs.push(performance.now() - t0);
   }
   return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 function fmt(ms: number): string {

@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { BenchContext, runBench } from './lib/bench-run';
 import { request } from 'undici';
 import { LoadResult, mergeLoads, runLoad } from './lib/load';
+import { median } from './lib/histogram';
 import { firstLine, freePort, procCpuMs, spawnNode } from './lib/process';
 import { RunningGateway, benchBootstrap, startGatewayProcess } from './lib/gateway-process';
 
@@ -26,11 +27,6 @@ async function tracingStats(adminUrl: string): Promise<string> {
   return text.trim().split('\n').map((l) => l.replace('tracing.opentelemetry.', '')).join(', ');
 }
 
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 async function main({ dir, own }: BenchContext): Promise<void> {
   const { values } = parseArgs({ options: { 'duration-ms': { type: 'string', default: '16000' }, connections: { type: 'string', default: '32' }, rounds: { type: 'string', default: '8' }, protocol: { type: 'string', default: 'http/protobuf' } } });

@@ -20,6 +20,13 @@ export function percentile(sorted: Float64Array | number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
 
+/** Median of a few per-round figures (rounds are few: sorting a copy is fine). */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 export function summarize(samplesMs: number[]): LatencySummary {
   const sorted = Float64Array.from(samplesMs).sort();
   let sum = 0;
