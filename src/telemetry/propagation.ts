@@ -105,26 +105,32 @@ const FORMATS: Record<PropagatorName, Format> = {
 };
 
 /**
- * A new upstream header map that already holds every trace header field (undefined: not sent). Built
- * from one object literal, so the fields sit inside the object at fixed offsets: injecting a context
- * then overwrites them in place, where adding four new properties to each request's header object and
- * probing it for absent ones cost ~10 µs per upstream request in a loaded gateway (each new property
- * a shape transition, each absent name a prototype-chain miss). Node and undici skip undefined values.
+ * A new upstream header map that already holds the fields the default formats write (W3C + B3 multi;
+ * undefined: not sent). Built from one object literal, so the fields sit inside the object at fixed
+ * offsets: injecting then overwrites them in place, where adding four new properties to each request's
+ * header object cost ~10 µs per upstream request in a loaded gateway (each a shape transition). Node
+ * and undici skip undefined values. Other formats still work, they just add their properties.
  */
 export function headerMapWithTraceSlots(): HeaderCarrier {
   return {
     traceparent: undefined,
     tracestate: undefined,
-    baggage: undefined,
-    b3: undefined,
     'x-b3-traceid': undefined,
     'x-b3-spanid': undefined,
     'x-b3-sampled': undefined,
-    'x-b3-flags': undefined,
-    'x-b3-parentspanid': undefined,
-    'uber-trace-id': undefined,
   };
 }
+
+/** Every header any supported format reads or writes. */
+const TRACE_HEADER_NAMES: ReadonlySet<string> = new Set(
+  Object.values(FORMATS).flatMap((f) => f.fields),
+);
+
+/**
+ * What `extract` returns when the request carried trace headers but no valid parent: distinct from
+ * ROOT_CONTEXT, which means "no trace header at all" and lets injection skip clearing stale ones.
+ */
+const TRACE_HEADERS_WITHOUT_PARENT = ROOT_CONTEXT.setValue(createContextKey('shadowgate.trace_headers_seen'), true);
 
 export class GatewayPropagator {
   private readonly extractors: readonly Extractor[];
@@ -156,7 +162,10 @@ export class GatewayPropagator {
     this.writers = this.injectFormats.map((f) => f.write);
   }
 
-  /** The remote parent (and baggage) from downstream headers; ROOT_CONTEXT when there is none. */
+  /**
+   * The remote parent (and baggage) from downstream headers. ROOT_CONTEXT exactly when the request
+   * carried no trace header at all (injectSpan relies on it).
+   */
   extract(headers: IncomingHttpHeaders): Context {
     // Most edge requests carry no trace header: one pass over the few names they do carry is cheaper
     // than probing the object for each absent trace header name.
@@ -169,7 +178,7 @@ export class GatewayPropagator {
       const sc = trace.getSpanContext(next);
       if (sc !== undefined && isSpanContextValid(sc)) return next;
     }
-    return ctx;
+    return ctx === ROOT_CONTEXT ? TRACE_HEADERS_WITHOUT_PARENT : ctx;
   }
 
   /** Writes the span context held by `ctx` into outgoing request headers. */
@@ -186,13 +195,19 @@ export class GatewayPropagator {
    * `inject(trace.setSpanContext(downstream, sc))`, without a Context in the common case.
    */
   injectSpan(sc: SpanContext, downstream: Context, headers: HeaderCarrier): void {
-    if (downstream !== ROOT_CONTEXT && carriesExtras(downstream)) {
+    const writers = this.writers;
+    if (downstream === ROOT_CONTEXT) {
+      // No trace header came from downstream, so there is none to clear or rewrite (one set by
+      // request_headers_to_add is kept, as in Envoy, whose tracer only writes its own headers).
+      for (let i = 0; i < writers.length; i++) writers[i](sc, headers);
+      return;
+    }
+    if (carriesExtras(downstream)) {
       this.inject(trace.setSpanContext(downstream, sc), headers);
       return;
     }
     const stale = this.staleFields;
     for (let i = 0; i < stale.length; i++) if (headers[stale[i]] !== undefined) headers[stale[i]] = undefined;
-    const writers = this.writers;
     for (let i = 0; i < writers.length; i++) writers[i](sc, headers);
     for (const f of this.rewriteIfPresent) {
       if (f.fields.some((name) => headers[name] !== undefined)) {
@@ -202,8 +217,6 @@ export class GatewayPropagator {
     }
   }
 }
-
-const TRACE_HEADER_NAMES: ReadonlySet<string> = new Set(Object.keys(headerMapWithTraceSlots()));
 
 function carriesTraceHeaders(headers: IncomingHttpHeaders): boolean {
   for (const name in headers) if (TRACE_HEADER_NAMES.has(name)) return true;
