@@ -5,7 +5,7 @@
  * Extraction takes the FIRST valid context in a fixed priority — W3C traceparent, then B3 (single
  * `b3` header, else `x-b3-*`), then Jaeger `uber-trace-id` — instead of OTel's composite "last one
  * wins": W3C is the standard and what Envoy's OpenTelemetry tracer reads. A format is only parsed when
- * its header is present, so a request without trace headers costs a few property lookups.
+ * its header is present, so a request without trace headers costs one pass over its header names.
  *
  * Injection writes the configured formats, and additionally rewrites any other known format already
  * present in the outgoing headers (copied from the downstream request): otherwise the upstream would
@@ -127,10 +127,12 @@ const TRACE_HEADER_NAMES: ReadonlySet<string> = new Set(
 );
 
 /**
- * What `extract` returns when the request carried trace headers but no valid parent: distinct from
- * ROOT_CONTEXT, which means "no trace header at all" and lets injection skip clearing stale ones.
+ * A downstream context without a parent whose request may still carry trace headers: what `extract`
+ * returns when they were all invalid, and what a span uses whose request was never examined (a forced
+ * shadow under a never-sampling tracer). Distinct from ROOT_CONTEXT, which means "no trace header at
+ * all" and lets injection skip clearing stale ones.
  */
-const TRACE_HEADERS_WITHOUT_PARENT = ROOT_CONTEXT.setValue(createContextKey('shadowgate.trace_headers_seen'), true);
+export const MAYBE_TRACE_HEADERS: Context = ROOT_CONTEXT.setValue(createContextKey('shadowgate.maybe_trace_headers'), true);
 
 export class GatewayPropagator {
   private readonly extractors: readonly Extractor[];
@@ -178,7 +180,7 @@ export class GatewayPropagator {
       const sc = trace.getSpanContext(next);
       if (sc !== undefined && isSpanContextValid(sc)) return next;
     }
-    return ctx === ROOT_CONTEXT ? TRACE_HEADERS_WITHOUT_PARENT : ctx;
+    return ctx === ROOT_CONTEXT ? MAYBE_TRACE_HEADERS : ctx;
   }
 
   /** Writes the span context held by `ctx` into outgoing request headers. */

@@ -20,7 +20,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ResolvedCustomTag } from './envoy-tracing';
 import { FastIdGenerator } from './id-generator';
 import { createOtlpExporter } from './otlp-exporter';
-import { GatewayPropagator, headerMapWithTraceSlots } from './propagation';
+import { GatewayPropagator, MAYBE_TRACE_HEADERS, headerMapWithTraceSlots } from './propagation';
 import { CLIENT_TRACE_KEY, GatewaySampler, SAMPLED_OVERRIDE_KEY, neverSamples } from './sampler';
 import { type TelemetryLogger, TracingStats, buildCountingPipeline } from './span-accounting';
 import { ATTR, pathOnly, splitHostPort, urlWithoutQuery } from './span-attributes';
@@ -204,7 +204,9 @@ export class GatewayTracer {
 
   /** A child of `parent` (a new trace without one) whose sampling is decided already. */
   private startClient(parent: ActiveServerSpan | undefined, sampled: boolean, info: ClientSpanInfo): ClientSpanHandle {
-    const downstream = parent?.parentContext ?? ROOT_CONTEXT;
+    // Without a parent (a forced shadow under a never-sampling tracer) the request's headers were not
+    // examined: the client's trace headers may be in them, to be cleared or rewritten.
+    const downstream = parent?.parentContext ?? MAYBE_TRACE_HEADERS;
     if (this.queueFull()) {
       // Shed: no sampler to ask (the decision is made), no Context to build.
       if (sampled) this.stats.recordShed();

@@ -95,6 +95,14 @@ t.test('always_off: one shared unsampled handle; only a forced shadow gets a spa
   t.same(headers, SAMPLED_PARENT, 'untraced: headers pass through');
   const forced = shadow(tracer, a, true);
   t.ok(forced.recording);
+  // The client's own trace headers were passed through untouched; the forced shadow's copy must not
+  // keep any of them next to its new trace.
+  const copy: Record<string, string | undefined> = { ...SAMPLED_PARENT, 'x-b3-traceid': 'a'.repeat(32), 'x-b3-parentspanid': 'b'.repeat(16), 'uber-trace-id': `${'c'.repeat(32)}:${'d'.repeat(16)}:0:1` };
+  forced.inject(copy);
+  t.equal(copy.traceparent, `00-${forced.traceId}-${forced.spanId}-01`, 'the new trace is injected');
+  t.equal(copy['x-b3-traceid'], forced.traceId, 'B3 rewritten');
+  t.equal(copy['x-b3-parentspanid'], undefined, 'the stale B3 parent is cleared');
+  t.equal(copy['uber-trace-id'], `${forced.traceId}:${forced.spanId}:0:01`, 'the Jaeger header the client sent is rewritten');
   forced.end(200);
   inherit.end(200);
   a.end(200);
