@@ -23,10 +23,11 @@ import { ControlClient } from '../src/cli/control-client';
 import { startProxy } from '../src/cli/proxy';
 import { BenchClient, startDeltaClient, startSotwClient } from './control-plane-clients';
 import { median } from './lib/histogram';
+import { HCM_TYPE, ROUTER_TYPE } from '../src/config/type-urls';
+import { staticCluster } from './lib/gateway-process';
 
-const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 const ADS = { ads: {}, resource_api_version: 'V3' };
+const SHAPES: Shape[] = [{ label: 'small (10 routes, 2 clusters)', routes: 10, clusters: 2 }, { label: '10,000 routes / 1,000 clusters', routes: 10_000, clusters: 1_000 }];
 const SYNC_TIMEOUT_MS = 30_000;
 
 interface Shape {
@@ -125,8 +126,7 @@ async function main(): Promise<void> {
   const generation = { value: 0 };
   const started = performance.now();
   try {
-    const shapes: Shape[] = [{ label: 'small (10 routes, 2 clusters)', routes: 10, clusters: 2 }, { label: '10,000 routes / 1,000 clusters', routes: 10_000, clusters: 1_000 }];
-    for (const shape of shapes) {
+    for (const shape of SHAPES) {
       const pushes = Number(shape.routes > 1000 ? values['large-pushes'] : values.pushes);
       let clients: BenchClient[] = [];
       for (const n of [1, 10, 50]) {
@@ -160,14 +160,14 @@ async function main(): Promise<void> {
 /** N = 1 real gateway: an in-process shadowgate proxy bootstrapped over ADS (decodes, validates, applies, then ACKs). */
 async function realGateway(cp: ControlPlaneHandle, op: ControlClient, pushes: number, generation: { value: number }): Promise<string[][]> {
   const rows: string[][] = [];
-  for (const shape of [{ label: 'small (10 routes, 2 clusters)', routes: 10, clusters: 2 }, { label: '10,000 routes / 1,000 clusters', routes: 10_000, clusters: 1_000 }]) {
+  for (const shape of SHAPES) {
     generation.value += 1;
     const warm = await op.call<{ version: string }>('Push', { full: { text: JSON.stringify(config(shape, generation.value)) } }, 120_000);
     const proxy = await startProxy({
       logger: pino({ level: 'silent' }),
       configYaml: JSON.stringify({
         node: { id: 'bench-gateway', cluster: 'bench' },
-        static_resources: { clusters: [{ name: 'xds', type: 'STATIC', connect_timeout: '1s', load_assignment: { cluster_name: 'xds', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: cp.port } } } }] }] } }] },
+        static_resources: { clusters: [staticCluster('xds', cp.port)] },
         dynamic_resources: { ads_config: { api_type: 'GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }] }, lds_config: ADS, cds_config: ADS },
       }),
     });

@@ -15,13 +15,12 @@
  * capped by the mirror cluster's circuit breaker, max_requests 1024 by default). The gateway's CPU per
  * request (/proc/<pid>/stat) is printed too: on a small shared machine it is steadier than latency.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { LoadResult, mergeLoads, runLoad } from './lib/load';
-import { RssSampler, firstLine, procCpuMs, procMemory, spawnNode, stopChild } from './lib/process';
+import { RssSampler, firstLine, procCpuMs, procMemory, spawnNode } from './lib/process';
+import { BenchContext, runBench } from './lib/bench-run';
 import { RunningGateway as GatewayProcess, benchBootstrap, startGatewayProcess } from './lib/gateway-process';
 
 const SLOW_SHADOW_MS = 200;
@@ -78,7 +77,7 @@ interface PhaseResult {
 
 /**
  * All three gateways run side by side (separate processes, each idle while another is loaded) and the
- * measured time is cut into rounds a → b → c → a …, so a noisy neighbour on the machine hits every
+ * measured time is cut into counterbalanced rounds a → b → c, c → b → a, …, so a noisy neighbour on the machine hits every
  * scenario alike instead of skewing whichever ran during the noise.
  */
 async function runPhase(gateways: RunningGateway[], opts: Options, durationMs: number, ratePerSec?: number): Promise<Map<RunningGateway, PhaseResult>> {
@@ -86,7 +85,8 @@ async function runPhase(gateways: RunningGateway[], opts: Options, durationMs: n
   const cpuMs = new Map<RunningGateway, number>(gateways.map((g) => [g, 0]));
   const sliceMs = durationMs / opts.rounds;
   for (let round = 0; round < opts.rounds; round++) {
-    for (const g of gateways) {
+    // Counterbalanced (abc, cba, …): no scenario always runs first, or right after the slow shadow's tail.
+    for (const g of round % 2 === 0 ? gateways : [...gateways].reverse()) {
       const before = procCpuMs(g.child.pid!) ?? NaN;
       runs.get(g)!.push(await load(g, opts, sliceMs, ratePerSec));
       // Shadows still in flight are charged to the next slice of the same gateway, or not at all.
@@ -205,7 +205,7 @@ interface Options {
   rounds: number;
 }
 
-async function main(): Promise<void> {
+async function main({ dir, own }: BenchContext): Promise<void> {
   const { values } = parseArgs({ options: {
     'duration-ms': { type: 'string', default: '5000' },
     'paced-ms': { type: 'string', default: '9000' },
@@ -215,28 +215,18 @@ async function main(): Promise<void> {
     rounds: { type: 'string', default: '5' },
   } });
   const opts: Options = { durationMs: Number(values['duration-ms']), pacedMs: Number(values['paced-ms']), pacedFraction: Number(values['paced-fraction']), warmupMs: Number(values['warmup-ms']), connections: Number(values.connections), rounds: Math.max(1, Number(values.rounds)) };
-  const dir = mkdtempSync(path.join(tmpdir(), 'shadowgate-bench-'));
   // The primary's upstream and the shadows' upstreams run in separate processes, so the shadows' extra
   // requests do not load the process that answers the primary.
-  const upstreamProcs = [spawnNode(path.join(__dirname, 'lib/upstreams.js'), ['primary=0']), spawnNode(path.join(__dirname, 'lib/upstreams.js'), ['fast=0', `slow=${SLOW_SHADOW_MS}`])];
+  const upstreamProcs = [own(spawnNode(path.join(__dirname, 'lib/upstreams.js'), ['primary=0'])), own(spawnNode(path.join(__dirname, 'lib/upstreams.js'), ['fast=0', `slow=${SLOW_SHADOW_MS}`]))];
   for (const u of upstreamProcs) u.stderr!.on('data', (c: Buffer) => process.stderr.write(`[upstreams] ${c.toString()}`));
   const started = performance.now();
   const gateways: RunningGateway[] = [];
-  try {
-    let upstreams: Record<string, number> = {};
-    for (const u of upstreamProcs) upstreams = { ...upstreams, ...(JSON.parse(await firstLine(u)) as Record<string, number>) };
-    for (const s of SCENARIOS) gateways.push(await startGateway(s, upstreams, dir));
-    const { outcomes, pacedRate } = await runAll(gateways, opts);
-    report(outcomes, pacedRate, opts);
-    process.stdout.write(`total ${f((performance.now() - started) / 1000)} s\n`);
-  } finally {
-    await Promise.all(gateways.map((g) => stopChild(g.child)));
-    await Promise.all(upstreamProcs.map((u) => stopChild(u)));
-    rmSync(dir, { recursive: true, force: true });
-  }
+  let upstreams: Record<string, number> = {};
+  for (const u of upstreamProcs) upstreams = { ...upstreams, ...(JSON.parse(await firstLine(u)) as Record<string, number>) };
+  for (const s of SCENARIOS) gateways.push(await startGateway(s, upstreams, dir).then((g) => (own(g.child), g)));
+  const { outcomes, pacedRate } = await runAll(gateways, opts);
+  report(outcomes, pacedRate, opts);
+  process.stdout.write(`total ${f((performance.now() - started) / 1000)} s\n`);
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`bench/mirror: ${err.stack ?? err.message}\n`);
-  process.exitCode = 1;
-});
+runBench(main);

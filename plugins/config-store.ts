@@ -5,7 +5,7 @@
 import fp from 'fastify-plugin';
 import type { GatewayPluginOptions } from './options';
 import type { RequestState } from '../src/gateway/request-state';
-import { declaresBody } from '../src/gateway/request-body';
+import { bodyUnread } from '../src/gateway/request-body';
 
 export default fp<GatewayPluginOptions>(async (app, opts) => {
   app.decorateRequest('gw', null as unknown as RequestState);
@@ -33,7 +33,7 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
     // Envoy's HTTP/1 connection manager closes the connection when the response is complete before the
     // request (a local reply mid-upload, an upstream answering early): the rest of the body is never read.
     // Node would keep such a connection with the unread body in its parser, hung for good.
-    if (!request.raw.complete && declaresBody(request.headers)) request.raw.socket?.destroySoon();
+    if (bodyUnread(request.raw)) request.raw.socket?.destroySoon();
     const gw = request.gw;
     if (gw) {
       gw.listener.stats.rqActive.dec();

@@ -4,7 +4,7 @@ import type { LocalReply } from '../src/errors';
 import { applyLocalResponseHeaders } from '../src/gateway/response-headers';
 import type { CompiledHeaderOp } from '../src/routing/header-mutations';
 import type { HeaderMap } from '../src/gateway/hop-by-hop';
-import { declaresBody } from '../src/gateway/request-body';
+import { bodyUnread } from '../src/gateway/request-body';
 
 export function sendLocalReply(request: FastifyRequest, reply: FastifyReply, local: LocalReply, ops: readonly CompiledHeaderOp[] = []): FastifyReply {
   const gw = request.gw;
@@ -12,7 +12,7 @@ export function sendLocalReply(request: FastifyRequest, reply: FastifyReply, loc
   const headers: HeaderMap = { ...local.headers };
   if (local.body !== '') headers['content-type'] = 'text/plain';
   // Answered before the request body was read: Envoy closes the HTTP/1 connection after this reply.
-  if (!request.raw.complete && declaresBody(request.headers)) headers.connection = 'close';
+  if (bodyUnread(request.raw)) headers.connection = 'close';
   applyLocalResponseHeaders(gw.listener.hcm, headers, ops, gw.requestId);
   // Envoy's empty local replies (404 NR, 503 NC) carry no content-type, only content-length: 0.
   return reply.code(local.status).headers(headers).send(local.body === '' ? undefined : local.body);

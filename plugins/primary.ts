@@ -10,12 +10,7 @@ import { forward } from '../src/upstream/forwarder';
 import { localReplyFor } from '../src/errors';
 import { downstreamResponseHeaders } from '../src/gateway/response-headers';
 import { sendLocalReply } from './local-reply';
-
-/** Requests carry a body when they say so (RFC 9112 §6.3); GETs without one get no upstream body. */
-function hasBody(request: FastifyRequest): boolean {
-  const h = request.headers;
-  return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
-}
+import { declaresBody } from '../src/gateway/request-body';
 
 export default fp<GatewayPluginOptions>(async (app, opts) => {
   // The body is passed through unparsed and streamed to the upstream.
@@ -41,7 +36,7 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
       method: request.method,
       path: gw.upstreamPath,
       headers: gw.upstreamHeaders,
-      body: gw.upstreamBody !== undefined ? gw.upstreamBody : hasBody(request) ? request.raw : null,
+      body: gw.upstreamBody !== undefined ? gw.upstreamBody : declaresBody(request.headers) ? request.raw : null,
       timeoutMs: action.timeoutMs,
       autoHostRewrite: action.autoHostRewrite,
       downstream: reply.raw,

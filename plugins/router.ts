@@ -78,7 +78,8 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
     } else {
       target = pickTarget(action, sameRandom);
     }
-    if (!target || !opts.clusters.get(target.clusterName)) {
+    const cluster = target && opts.clusters.get(target.clusterName);
+    if (!target || !cluster) {
       // Envoy: cluster_not_found_response_code (503 by default), empty body, flag NC.
       stats.noCluster.inc();
       sendLocalReply(request, reply, { status: action.clusterNotFoundStatus, body: '', flag: 'NC' });
@@ -88,8 +89,7 @@ export default fp<GatewayPluginOptions>(async (app, opts) => {
     gw.upstreamPath = finalizeUpstreamRequest(action, target, down.headers, request.url, hcm.suppressEnvoyHeaders);
     // auto_host_rewrite swaps Host for the endpoint's DNS name (in the forwarder, once the host is picked);
     // Envoy keeps the replaced Host in x-envoy-original-host, as for host_rewrite_literal.
-    const type = opts.clusters.get(target.clusterName)?.model.type;
-    if (action.autoHostRewrite && (type === 'STRICT_DNS' || type === 'LOGICAL_DNS') && !hcm.suppressEnvoyHeaders && typeof down.headers.host === 'string') {
+    if (action.autoHostRewrite && cluster.resolvesDns && !hcm.suppressEnvoyHeaders && typeof down.headers.host === 'string') {
       down.headers['x-envoy-original-host'] = down.headers.host;
     }
     done();

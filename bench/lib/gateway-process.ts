@@ -6,9 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROXY_NODE_ARGS, freePort, spawnNode, waitForHttp } from './process';
-
-const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+import { HCM_TYPE, ROUTER_TYPE } from '../../src/config/type-urls';
 
 export interface RunningGateway {
   name: string;

@@ -14,7 +14,7 @@ export interface LatencySummary {
   maxMs: number;
 }
 
-export function percentile(sorted: Float64Array | number[], p: number): number {
+function percentile(sorted: Float64Array | number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];

@@ -31,7 +31,7 @@ export async function waitForHttp(url: string, timeoutMs = 10_000, expectBody?: 
   }
 }
 
-export interface ProcMemory {
+interface ProcMemory {
   /** Peak resident set size since the process started (kB → MiB). */
   peakRssMiB: number;
   rssMiB: number;

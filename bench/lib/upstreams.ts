@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 
 const REPLY = Buffer.from('{"ok":true}');
 
-export async function startDelayServer(delayMs: number): Promise<http.Server> {
+async function startDelayServer(delayMs: number): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {

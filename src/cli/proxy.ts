@@ -11,7 +11,7 @@ import { listenerFactory } from './listener-server';
 import { AdminServer, startAdminServer } from './admin-server';
 import { createLogger } from './logger';
 import { ConfigError } from '../config/problems';
-import { XdsHandle, startXds } from '../xds/xds-starter';
+import { XdsHandle, startXds, staticClusterAddress } from '../xds/xds-starter';
 import { GatewayTracer, resolveTracingSettings } from '../telemetry';
 import { ShadowOptionsInput, resolveShadowOptions } from '../mirror/shadow-options';
 
@@ -64,10 +64,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     staticClusters: [...bootstrap.staticSnapshot.resources.clusters],
   };
   let admin: AdminServer | undefined;
-  let stopXds: (() => Promise<void>) | undefined;
   let xds: XdsHandle | undefined;
   const close = async (): Promise<void> => {
-    await stopXds?.();
+    await xds?.stop();
     await admin?.close();
     await gateway.close();
   };
@@ -79,7 +78,6 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     await gateway.apply(bootstrap.staticSnapshot);
     if (bootstrap.ads) {
       xds = await startXds(gateway, bootstrap, logger);
-      stopXds = xds.stop;
     }
   } catch (err) {
     await close().catch(() => undefined);
@@ -96,8 +94,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
 function createTracer(bootstrap: BootstrapModel, gateway: Gateway, logger: Logger, env: Record<string, string | undefined>): GatewayTracer {
   const hcmTracing = bootstrap.staticSnapshot.listeners.find((l) => l.hcm.tracing)?.hcm.tracing?.raw;
   const resolveCluster = (name: string): string | undefined => {
-    const endpoint = bootstrap.staticSnapshot.clusters.get(name)?.endpoints[0];
-    return endpoint ? `http://${endpoint.host}:${endpoint.port}` : undefined;
+    const address = staticClusterAddress(bootstrap, name);
+    return address && `http://${address}`;
   };
   const settings = resolveTracingSettings(env, hcmTracing, { resolveCluster });
   return new GatewayTracer(settings, { logger: logger.child({ component: 'tracing' }), stats: gateway.stats });

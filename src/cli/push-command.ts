@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseFlags } from './args';
 import { ShadowgateError } from '../errors';
+import { RESOURCE_KINDS } from '../control-plane/resource-kinds';
 import {
   CLIENT_FLAGS, CLIENT_HELP, ControlClient, EXIT_OK, EXIT_REJECTED, GatewayStatusMsg, Output, PushResponseMsg, WatchEventMsg,
   countsText, groupLabel, outputFormat, parseDurationMs, runClientCommand, writeJson,
@@ -26,7 +27,6 @@ const HELP = `usage: shadowgate push -f FILE [flags]
       --timeout DURATION       how long --wait waits (default 30s)
 ${CLIENT_HELP}`;
 
-const KINDS = ['listeners', 'routes', 'clusters', 'endpoints'] as const;
 
 export async function runPushCommand(args: string[]): Promise<number> {
   const flags = parseFlags(args, {
@@ -70,8 +70,8 @@ async function configOf(flags: { file?: string; upsert?: string; delete?: string
   for (const item of flags.delete ?? []) {
     const slash = item.indexOf('/');
     const kind = item.slice(0, slash);
-    if (slash <= 0 || !(KINDS as readonly string[]).includes(kind) || slash === item.length - 1) {
-      throw new ShadowgateError('SG_ERR_CLI_USAGE', `push: --delete expects KIND/NAME with KIND one of ${KINDS.join(', ')}, got "${item}"`);
+    if (slash <= 0 || !(RESOURCE_KINDS as readonly string[]).includes(kind) || slash === item.length - 1) {
+      throw new ShadowgateError('SG_ERR_CLI_USAGE', `push: --delete expects KIND/NAME with KIND one of ${RESOURCE_KINDS.join(', ')}, got "${item}"`);
     }
     (deletes[kind] ??= []).push(item.slice(slash + 1));
   }

@@ -8,6 +8,7 @@ import { parseConfigText, readBootstrap } from '../config/bootstrap';
 import { ConfigError, formatProblem } from '../config/problems';
 import { isObject } from '../config/proto-json';
 import { readPushDocument } from '../control-plane/push-document';
+import { RESOURCE_KINDS } from '../control-plane/resource-kinds';
 import { validatePush } from '../control-plane/push-validation';
 import { ShadowgateError } from '../errors';
 
@@ -26,7 +27,7 @@ export async function runValidateCommand(args: string[]): Promise<number> {
     throw new ConfigError([{ path: String(file), message: `cannot read file: ${(err as NodeJS.ErrnoException).code}` }]);
   }
   const doc = parseConfigText(text, String(file));
-  const isPush = isObject(doc) && ['listeners', 'routes', 'clusters', 'endpoints'].some((k) => k in doc) && !('static_resources' in doc);
+  const isPush = isObject(doc) && RESOURCE_KINDS.some((k) => k in doc) && !('static_resources' in doc);
   if (isPush) {
     // Exactly what the control plane's Push/Validate accept (src/control-plane/push-validation).
     const parsed = readPushDocument(doc);

@@ -12,7 +12,6 @@ import { protosDir } from '../xds/protos';
 /** Trailing metadata of a refused Push/Rollback: {problems, warnings} as JSON, for clients that want them structured. */
 export const PROBLEMS_METADATA_KEY = 'shadowgate-problems-bin';
 
-export const CONTROL_SERVICE_NAME = 'shadowgate.control.v1.ControlPlane';
 const CONTROL_PROTO = 'shadowgate/control/v1/control.proto';
 
 export interface ControlService {

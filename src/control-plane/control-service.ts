@@ -11,7 +11,7 @@ import { PushRejected, PushOutcome, SnapshotStore } from './snapshot-store';
 import { parsePushDocument, countLists } from './push-document';
 import { validatePush } from './push-validation';
 import { DeleteNames } from './config-change';
-import { ResourceKind, emptyLists } from './resource-kinds';
+import { RESOURCE_KINDS, ResourceKind, emptyLists } from './resource-kinds';
 import { VersionMeta } from './version-files';
 import { gatewayStatus, groupStatus, problemMessages, pushResponse, versionRecord } from './control-messages';
 import { PROBLEMS_METADATA_KEY, toTimestamp } from './control-proto';
@@ -148,7 +148,7 @@ function readPushRequest(req: PushRequestMsg): Parameters<SnapshotStore['push']>
       upsert = doc.lists;
     }
     const deletes: DeleteNames = {};
-    for (const kind of ['listeners', 'routes', 'clusters', 'endpoints'] as const) {
+    for (const kind of RESOURCE_KINDS) {
       const names = req.change?.delete?.[kind];
       if (names && names.length > 0) deletes[kind] = names;
     }

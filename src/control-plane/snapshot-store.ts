@@ -15,7 +15,7 @@ import { changedKinds, EncodedConfig, encodeLists } from './encoded-config';
 import { validatePush } from './push-validation';
 import { KIND_TYPE_URL, RESOURCE_KINDS, ResourceKind, ResourceLists, SHORT_TYPES_IN_ORDER, emptyLists, shortType } from './resource-kinds';
 import { countLists } from './push-document';
-import { SerialQueue } from './serial-queue';
+import { SerialQueue } from '../xds/serial-queue';
 import { AtomicWriteOptions } from './atomic-file';
 import { GroupChangeRecord, StoredGroup, VersionFiles, VersionMeta } from './version-files';
 

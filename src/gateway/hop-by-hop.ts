@@ -1,9 +1,11 @@
 /** RFC 9110 §7.6.1 connection-specific headers: never forwarded in either direction. */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { HeaderMap } from '../routing/header-mutations';
+
+export type { HeaderMap };
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
-export type HeaderMap = Record<string, string | string[] | undefined>;
 
 /**
  * Copies `src` without hop-by-hop headers, nor any header the Connection header names, into `out`

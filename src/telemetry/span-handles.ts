@@ -70,7 +70,7 @@ function finish(span: Span, statusCode: number | undefined, error: unknown): voi
 }
 
 /**
- * A handle over either a span the SDK records, or — while spans are shed (tracer.ts shedSpan) — no
+ * A handle over either a span the SDK records, or — while spans are shed (tracer.ts shedServerSpan, startClient) — no
  * span at all: only the ids and sampling decision the upstream headers need, so a shed request
  * allocates no OTel span or Context.
  */
@@ -138,7 +138,7 @@ export class ActiveClientSpan extends SpanHandleBase implements ClientSpanHandle
   constructor(
     context: SpanContext,
     span: Span | undefined,
-    /** The extracted downstream context (baggage, B3 debug flag), ROOT_CONTEXT for a new trace. */
+    /** The extracted downstream context (baggage, B3 debug flag); see propagation.ts injectSpan for ROOT_CONTEXT. */
     private readonly downstream: Context,
     private readonly propagator: GatewayPropagator,
   ) {

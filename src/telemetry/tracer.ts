@@ -151,7 +151,7 @@ export class GatewayTracer {
       this.clientTraceAware && headers['x-client-trace-id'] !== undefined
         ? parentContext.setValue(CLIENT_TRACE_KEY, true)
         : parentContext;
-    if (this.queueFull()) return new ActiveServerSpan(this.shedSpan(startContext, info.method), undefined, parentContext, info.method);
+    if (this.queueFull()) return new ActiveServerSpan(this.shedServerSpan(startContext, info.method), undefined, parentContext, info.method);
     const span = this.tracer.startSpan(info.method, { kind: SpanKind.SERVER }, startContext);
     if (span.isRecording()) this.recordServerAttributes(span, headers, info);
     return new ActiveServerSpan(span.spanContext(), span, parentContext, info.method);
@@ -193,7 +193,7 @@ export class GatewayTracer {
    * when it ends, so it is not recorded at all — but it gets a real span id and the sampling decision,
    * so the context injected upstream is exactly what a recorded span would have propagated.
    */
-  private shedSpan(ctx: Context, name: string): SpanContext {
+  private shedServerSpan(ctx: Context, name: string): SpanContext {
     const parent = trace.getSpanContext(ctx);
     const traceId = parent && isSpanContextValid(parent) ? parent.traceId : this.ids.generateTraceId();
     const decision = this.sampler!.shouldSample(ctx, traceId, name, SpanKind.SERVER, {}, []).decision;

@@ -27,7 +27,7 @@ export class ClusterManager {
     for (const [name, model] of models) {
       const current = this.clusters.get(name);
       if (current && isDeepStrictEqual(current.model, model)) next.set(name, current);
-      else if (current && sameExceptEndpoints(current.model, model) && model.type !== 'STRICT_DNS' && model.type !== 'LOGICAL_DNS') {
+      else if (current && sameExceptEndpoints(current.model, model) && !current.resolvesDns) {
         current.updateEndpoints(model);
         next.set(name, current);
       } else {

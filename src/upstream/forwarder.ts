@@ -101,7 +101,7 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
   const body = req.body;
   if (body && typeof body === 'object' && !Buffer.isBuffer(body) && !body.readableEnded) body.once('end', startTimer);
   else startTimer();
-  if (req.autoHostRewrite && cluster.model.type !== 'STATIC' && cluster.model.type !== 'EDS') req.headers.host = host.hostname;
+  if (req.autoHostRewrite && cluster.resolvesDns) req.headers.host = host.hostname;
   const started = performance.now();
   try {
     const res = await host.pool.request({

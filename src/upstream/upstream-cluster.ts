@@ -22,9 +22,14 @@ export class UpstreamCluster {
   /** Resolves once the first host list is known (DNS clusters resolve first). */
   readonly ready: Promise<void>;
 
+  /** STRICT_DNS / LOGICAL_DNS: hosts come from DNS names (what auto_host_rewrite puts in Host). */
+  get resolvesDns(): boolean {
+    return this.model.type === 'STRICT_DNS' || this.model.type === 'LOGICAL_DNS';
+  }
+
   constructor(private current: ClusterModel, stats: StatsStore, private readonly onLog?: (msg: string) => void) {
     this.stats = new ClusterStats(stats, `cluster.${current.name}`);
-    this.ready = this.model.type === 'STRICT_DNS' || this.model.type === 'LOGICAL_DNS' ? this.resolveDns() : Promise.resolve(this.setHosts(this.model.endpoints));
+    this.ready = this.resolvesDns ? this.resolveDns() : Promise.resolve(this.setHosts(this.model.endpoints));
   }
 
   get name(): string {

@@ -30,13 +30,10 @@ export interface AdsStreamOptions {
 export abstract class AdsStream {
   private ended = false;
   private sentFirst = false;
-  /** Set once a response arrived: the stream is healthy (the reconnect back-off resets). */
-  gotResponse = false;
 
   constructor(protected readonly call: AdsCall, protected readonly opts: AdsStreamOptions) {
     call.on('data', (msg: Record<string, unknown>) => {
       if (this.ended) return;
-      this.gotResponse = true;
       const update = this.toUpdate(msg);
       if (update) opts.events.onUpdate(update, this);
     });

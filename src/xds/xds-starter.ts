@@ -24,14 +24,21 @@ export interface XdsStartOptions {
   backoff?: JitteredBackoff;
 }
 
-export function adsTarget(bootstrap: BootstrapModel): string {
-  const name = bootstrap.ads?.clusterName ?? '';
+/** `host:port` of a static cluster's first endpoint (its DNS name if it has one, IPv6 in brackets). */
+export function staticClusterAddress(bootstrap: BootstrapModel, name: string): string | undefined {
   const endpoint = bootstrap.staticSnapshot.clusters.get(name)?.endpoints[0];
-  if (!endpoint) {
-    throw new ConfigError([{ path: 'dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name', message: `static cluster "${name}" has no endpoint to reach the management server at` }]);
-  }
+  if (!endpoint) return undefined;
   const host = endpoint.hostname ?? endpoint.host;
   return `${host.includes(':') ? `[${host}]` : host}:${endpoint.port}`;
+}
+
+export function adsTarget(bootstrap: BootstrapModel): string {
+  const name = bootstrap.ads?.clusterName ?? '';
+  const address = staticClusterAddress(bootstrap, name);
+  if (address === undefined) {
+    throw new ConfigError([{ path: 'dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name', message: `static cluster "${name}" has no endpoint to reach the management server at` }]);
+  }
+  return address;
 }
 
 /**

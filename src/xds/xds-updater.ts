@@ -19,6 +19,7 @@ import { XdsStats, UpdateStat } from './xds-stats';
 import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL, RESOURCE_TYPE_ORDER, RESOURCE_TYPE_SHORT_NAMES, ResourceTypeUrl } from './type-urls';
 import { SubscriptionSet, UpdateOutcome, XdsStateView, XdsUpdate } from './xds-update';
 import { DEFAULT_INITIAL_FETCH_TIMEOUT_MS } from '../config/config-source';
+import { SerialQueue } from './serial-queue';
 
 /** What the pipeline needs of the data plane; the Gateway provides it. */
 export interface XdsGateway {
@@ -51,7 +52,7 @@ export class XdsConfigUpdater implements XdsStateView {
   private applied: ConfigSnapshot;
   private warmingNow = { clusters: new Set<string>(), listeners: new Set<string>() };
   private subs: SubscriptionSet;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly pendingInitial = new Set<ResourceTypeUrl>();
   private readonly initTimer: NodeJS.Timeout;
   private markInitialized!: () => void;
@@ -99,12 +100,12 @@ export class XdsConfigUpdater implements XdsStateView {
 
   /** Processes one response; responses are processed strictly in arrival order. */
   handle(update: XdsUpdate): Promise<UpdateOutcome> {
-    return this.enqueue(() => this.process(update));
+    return this.queue.run(() => this.process(update));
   }
 
   /** Resolves when every response handed in so far has been processed. */
   idle(): Promise<void> {
-    return this.chain.then(() => undefined);
+    return this.queue.idle();
   }
 
   /** The stream broke: Envoy counts update_failure on each subscription (network failures). */
@@ -118,12 +119,6 @@ export class XdsConfigUpdater implements XdsStateView {
     this.closed = true;
     clearTimeout(this.initTimer);
     this.warming.close();
-  }
-
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn);
-    this.chain = run.catch(() => undefined);
-    return run;
   }
 
   private async process(update: XdsUpdate): Promise<UpdateOutcome> {
@@ -173,7 +168,7 @@ export class XdsConfigUpdater implements XdsStateView {
 
   /** A warming deadline passed: recompute what serves from the same candidate and apply it. */
   private reapply(): Promise<void> {
-    return this.enqueue(async () => {
+    return this.queue.run(async () => {
       if (this.closed) return;
       const servable = this.warming.servable(this.candidate, this.applied);
       try {

@@ -114,6 +114,5 @@ export class WarmingTracker {
       if (t) clearTimeout(t);
       this.timers.delete(key);
     }
-    for (const key of [...this.expired]) if (!live.has(key)) this.expired.delete(key);
   }
 }

@@ -36,8 +36,9 @@ export async function startGateway(bootstrap: object, options: StartGatewayOptio
   };
 }
 
-export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-export const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+import { HCM_TYPE, ROUTER_TYPE } from '../../src/config/type-urls';
+
+export { HCM_TYPE, ROUTER_TYPE };
 
 /** A STATIC cluster pointing at local ports. */
 export function staticCluster(name: string, ports: number[], extra: object = {}): object {

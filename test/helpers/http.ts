@@ -90,10 +90,10 @@ export function parseRawResponse(text: string): { status: number; headers: Recor
 }
 
 /** Polls `check` until it returns true (every 10 ms, at most `timeoutMs`). */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

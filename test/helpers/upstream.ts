@@ -26,7 +26,7 @@ export interface TestUpstream {
 }
 
 /** Default handler: 200 with a small JSON body naming the upstream. */
-export function echoHandler(name: string): UpstreamHandler {
+function echoHandler(name: string): UpstreamHandler {
   return (req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': name });
     res.end(JSON.stringify({ upstream: name, method: req.method, url: req.url, headers: req.headers, bodyLength: req.body.length }));

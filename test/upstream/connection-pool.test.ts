@@ -8,6 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ConnectionPool } from '../../src/upstream/connection-pool';
+import { until } from '../helpers/http';
 
 interface Server {
   url: string;
@@ -40,13 +41,6 @@ async function get(pool: ConnectionPool, path: string): Promise<string> {
   return res.body.text();
 }
 
-const until = async (cond: () => boolean, ms = 2000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 t.test('sequential requests reuse one keep-alive connection', async (t) => {
   const s = await server(t, false);
