@@ -2,13 +2,15 @@
  * Fixed-behaviour HTTP upstreams for benchmarks, run as their own process so they neither share an
  * event loop with the load generator nor with the process under test:
  *
- *   node dist/bench/lib/upstreams.js name=delayMs [name=delayMs ...]
+ *   node dist/bench/lib/upstreams.js name=delayMs|raw [name=delayMs|raw ...]
  *
  * Each name gets a server on 127.0.0.1 answering 200 with a small body after delayMs (0 = at once),
- * after reading the request body. Prints {"name": port, ...} as one line, then serves until killed.
+ * after reading the request body; `raw` is raw-http.ts's minimal upstream (GET only, answers at once).
+ * Prints {"name": port, ...} as one line, then serves until killed.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startRawUpstream } from './raw-http';
 
 const REPLY = Buffer.from('{"ok":true}');
 
@@ -33,7 +35,7 @@ async function main(specs: string[]): Promise<void> {
   const ports: Record<string, number> = {};
   for (const spec of specs) {
     const [name, delay] = spec.split('=');
-    const server = await startDelayServer(Number(delay ?? 0));
+    const server = delay === 'raw' ? await startRawUpstream() : await startDelayServer(Number(delay ?? 0));
     ports[name] = (server.address() as AddressInfo).port;
   }
   process.stdout.write(`${JSON.stringify(ports)}\n`);

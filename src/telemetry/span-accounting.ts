@@ -67,6 +67,10 @@ export class TracingStats {
   }
   recordExportFailed(spans: number): void {
     this.failedExports.inc();
+    this.recordNotExported(spans);
+  }
+  /** Spans dropped unsent because exports are failing (beyond the probe an attempt carries). */
+  recordNotExported(spans: number): void {
     this.droppedExportFailed.inc(spans);
     this.dropped.inc(spans);
   }
@@ -154,8 +158,12 @@ export class CountingExporter implements SpanExporter {
     private readonly logger: TelemetryLogger | undefined,
   ) {}
 
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.level.queued = Math.max(0, this.level.queued - spans.length);
+  export(batch: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.level.queued = Math.max(0, this.level.queued - batch.length);
+    // While failing, an attempt carries only a probe: the rest of a batch queued before the failure
+    // would be encoded and sent only to fail again (they are dropped, counted, unencoded).
+    const spans = this.failing && batch.length > this.level.probeSize ? batch.slice(0, this.level.probeSize) : batch;
+    if (spans !== batch) this.stats.recordNotExported(batch.length - spans.length);
     const done = (result: ExportResult): void => {
       this.count(spans.length, result);
       resultCallback(result);

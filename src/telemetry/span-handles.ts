@@ -2,7 +2,7 @@
  * What the request path holds per request: small handles over OTel spans, plus shared no-op handles
  * for when nothing is traced (no allocation per request then).
  */
-import { type Context, type Span, type SpanContext, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import { type Context, type Span, type SpanContext, SpanStatusCode, TraceFlags, type TraceState, trace } from '@opentelemetry/api';
 import type { GatewayPropagator, HeaderCarrier } from './propagation';
 import { ATTR, errorMessage, errorType } from './span-attributes';
 
@@ -38,6 +38,7 @@ export interface ClientSpanHandle extends SpanIdentity {
 const noop = (): void => {};
 /** Read once (a CommonJS re-export is a getter). */
 const FLAGS_SAMPLED = TraceFlags.SAMPLED;
+const FLAGS_NONE = TraceFlags.NONE;
 
 export const NOOP_SERVER_SPAN: ServerSpanHandle = Object.freeze({
   recording: false,
@@ -69,23 +70,18 @@ function finish(span: Span, statusCode: number | undefined, error: unknown): voi
   span.end();
 }
 
-/**
- * A handle over either a span the SDK records, or — while spans are shed (tracer.ts shedServerSpan, startClient) — no
- * span at all: only the ids and sampling decision the upstream headers need, so a shed request
- * allocates no OTel span or Context.
- */
+/** A handle over a span the SDK created (recording or not). */
 abstract class SpanHandleBase implements SpanIdentity {
   private ended = false;
 
   constructor(
-    /** The span's identity (the SDK span's own spanContext() when there is one). */
+    /** The SDK span's own spanContext(). */
     readonly context: SpanContext,
-    /** The SDK span (recording or not); undefined when shed. */
-    readonly span: Span | undefined,
+    readonly span: Span,
   ) {}
 
   get recording(): boolean {
-    return this.span !== undefined && this.span.isRecording();
+    return this.span.isRecording();
   }
 
   get traceId(): string {
@@ -103,14 +99,14 @@ abstract class SpanHandleBase implements SpanIdentity {
   end(statusCode?: number, error?: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.span !== undefined) finish(this.span, statusCode, error);
+    finish(this.span, statusCode, error);
   }
 }
 
 export class ActiveServerSpan extends SpanHandleBase implements ServerSpanHandle {
   constructor(
     context: SpanContext,
-    span: Span | undefined,
+    span: Span,
     /** The extracted context (remote parent, baggage) the span was started in. */
     readonly parentContext: Context,
     private readonly method: string,
@@ -119,25 +115,25 @@ export class ActiveServerSpan extends SpanHandleBase implements ServerSpanHandle
   }
 
   setRoute(routeName: string, decoratorOperation?: string): void {
-    if (this.span === undefined || !this.span.isRecording()) return;
+    if (!this.span.isRecording()) return;
     if (routeName) this.span.setAttribute(ATTR.routeName, routeName);
     this.span.updateName(decoratorOperation || (routeName ? `${this.method} ${routeName}` : this.method));
   }
 
   setAttribute(key: string, value: AttributeValue): void {
-    if (this.span !== undefined && this.span.isRecording()) this.span.setAttribute(key, value);
+    if (this.span.isRecording()) this.span.setAttribute(key, value);
   }
 
   /** The context children are started in: this span as parent, the downstream baggage kept. */
   childContext(): Context {
-    return trace.setSpan(this.parentContext, this.span ?? trace.wrapSpanContext(this.context));
+    return trace.setSpan(this.parentContext, this.span);
   }
 }
 
 export class ActiveClientSpan extends SpanHandleBase implements ClientSpanHandle {
   constructor(
     context: SpanContext,
-    span: Span | undefined,
+    span: Span,
     /** The extracted downstream context (baggage, B3 debug flag); see propagation.ts injectSpan for ROOT_CONTEXT. */
     private readonly downstream: Context,
     private readonly propagator: GatewayPropagator,
@@ -148,4 +144,38 @@ export class ActiveClientSpan extends SpanHandleBase implements ClientSpanHandle
   inject(headers: HeaderCarrier): void {
     this.propagator.injectSpan(this.context, this.downstream, headers);
   }
+}
+
+/**
+ * A span shed while the export queue is full (tracer.ts): it would be dropped at its end, so nothing is
+ * recorded — only the ids and sampling decision the upstream headers need. One object per span, which
+ * is its own SpanContext: a shed request allocates no OTel span, Context or separate span context.
+ */
+export class ShedSpan implements SpanContext, ServerSpanHandle, ClientSpanHandle {
+  readonly recording = false;
+  readonly traceFlags: number;
+
+  constructor(
+    readonly traceId: string,
+    readonly spanId: string,
+    sampled: boolean,
+    readonly traceState: TraceState | undefined,
+    /** The extracted downstream context (see ActiveClientSpan); children of a shed span are shed too. */
+    readonly downstream: Context,
+    private readonly propagator: GatewayPropagator,
+  ) {
+    this.traceFlags = sampled ? FLAGS_SAMPLED : FLAGS_NONE;
+  }
+
+  get sampled(): boolean {
+    return this.traceFlags === FLAGS_SAMPLED;
+  }
+
+  inject(headers: HeaderCarrier): void {
+    this.propagator.injectSpan(this, this.downstream, headers);
+  }
+
+  setRoute(): void {}
+  setAttribute(): void {}
+  end(): void {}
 }

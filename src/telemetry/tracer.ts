@@ -13,7 +13,7 @@
  * untouched; only a `trace_sampled: true` shadow then gets a span, in a new trace.
  * Unsampled requests otherwise cost one extraction and a non-recording span per handle (no attributes).
  */
-import { type Context, ROOT_CONTEXT, type Span, type SpanContext, SpanKind, TraceFlags, type TraceState, type Tracer, isSpanContextValid, trace } from '@opentelemetry/api';
+import { type Context, type Link, ROOT_CONTEXT, type Span, SpanKind, type TraceState, type Tracer, isSpanContextValid, trace } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, SamplingDecision, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -31,6 +31,7 @@ import {
   NOOP_CLIENT_SPAN,
   NOOP_SERVER_SPAN,
   type ServerSpanHandle,
+  ShedSpan,
 } from './span-handles';
 import type { StatsStore } from './stats-store';
 import type { TracingSettings } from './tracing-config';
@@ -151,7 +152,7 @@ export class GatewayTracer {
       this.clientTraceAware && headers['x-client-trace-id'] !== undefined
         ? parentContext.setValue(CLIENT_TRACE_KEY, true)
         : parentContext;
-    if (this.queueFull()) return new ActiveServerSpan(this.shedServerSpan(startContext, info.method), undefined, parentContext, info.method);
+    if (this.queueFull()) return this.shedServerSpan(startContext, parentContext, info.method);
     const span = this.tracer.startSpan(info.method, { kind: SpanKind.SERVER }, startContext);
     if (span.isRecording()) this.recordServerAttributes(span, headers, info);
     return new ActiveServerSpan(span.spanContext(), span, parentContext, info.method);
@@ -159,6 +160,7 @@ export class GatewayTracer {
 
   startClientSpan(parent: ServerSpanHandle, info: ClientSpanInfo): ClientSpanHandle {
     if (this.tracer === undefined) return NOOP_CLIENT_SPAN;
+    if (parent instanceof ShedSpan) return this.shedChild(parent.traceId, parent.traceState, parent.downstream, info.sampled ?? parent.sampled);
     if (!(parent instanceof ActiveServerSpan)) {
       if (parent !== this.unsampledRoot || info.sampled !== true) return NOOP_CLIENT_SPAN;
       return this.startClient(undefined, true, info);
@@ -193,13 +195,18 @@ export class GatewayTracer {
    * when it ends, so it is not recorded at all — but it gets a real span id and the sampling decision,
    * so the context injected upstream is exactly what a recorded span would have propagated.
    */
-  private shedServerSpan(ctx: Context, name: string): SpanContext {
-    const parent = trace.getSpanContext(ctx);
+  private shedServerSpan(ctx: Context, downstream: Context, name: string): ShedSpan {
+    const parent = ctx === ROOT_CONTEXT ? undefined : trace.getSpanContext(ctx);
     const traceId = parent && isSpanContextValid(parent) ? parent.traceId : this.ids.generateTraceId();
-    const decision = this.sampler!.shouldSample(ctx, traceId, name, SpanKind.SERVER, {}, []).decision;
-    const sampled = decision === RECORD_AND_SAMPLED;
+    const sampled = this.sampler!.shouldSample(ctx, traceId, name, SERVER, NO_ATTRIBUTES, NO_LINKS).decision === RECORD_AND_SAMPLED;
     if (sampled) this.stats.recordShed();
-    return shedContext(traceId, this.ids.generateSpanId(), sampled, parent?.traceState);
+    return new ShedSpan(traceId, this.ids.generateSpanId(), sampled, parent?.traceState, downstream, this.propagator);
+  }
+
+  /** A shed child span: same trace, its own span id, the decision already made (no sampler to ask). */
+  private shedChild(traceId: string, traceState: TraceState | undefined, downstream: Context, sampled: boolean): ShedSpan {
+    if (sampled) this.stats.recordShed();
+    return new ShedSpan(traceId, this.ids.generateSpanId(), sampled, traceState, downstream, this.propagator);
   }
 
   /** A child of `parent` (a new trace without one) whose sampling is decided already. */
@@ -208,11 +215,8 @@ export class GatewayTracer {
     // examined: the client's trace headers may be in them, to be cleared or rewritten.
     const downstream = parent?.parentContext ?? MAYBE_TRACE_HEADERS;
     if (this.queueFull()) {
-      // Shed: no sampler to ask (the decision is made), no Context to build.
-      if (sampled) this.stats.recordShed();
       const p = parent?.context;
-      const sc = shedContext(p?.traceId ?? this.ids.generateTraceId(), this.ids.generateSpanId(), sampled, p?.traceState);
-      return new ActiveClientSpan(sc, undefined, downstream, this.propagator);
+      return this.shedChild(p?.traceId ?? this.ids.generateTraceId(), p?.traceState, downstream, sampled);
     }
     const ctx = (parent ? parent.childContext() : ROOT_CONTEXT).setValue(SAMPLED_OVERRIDE_KEY, sampled);
     const name = info.name === 'mirror' ? 'mirror' : `router ${info.cluster} egress`;
@@ -249,13 +253,9 @@ export class GatewayTracer {
 
 // Read once: CommonJS re-exports are getters, evaluated on every access in code V8 has not optimised.
 const RECORD_AND_SAMPLED = SamplingDecision.RECORD_AND_SAMPLED;
-const FLAGS_SAMPLED = TraceFlags.SAMPLED;
-const FLAGS_NONE = TraceFlags.NONE;
-
-function shedContext(traceId: string, spanId: string, sampled: boolean, traceState: TraceState | undefined): SpanContext {
-  const flags = sampled ? FLAGS_SAMPLED : FLAGS_NONE;
-  return traceState ? { traceId, spanId, traceFlags: flags, traceState } : { traceId, spanId, traceFlags: flags };
-}
+const SERVER = SpanKind.SERVER;
+const NO_ATTRIBUTES = Object.freeze({});
+const NO_LINKS: Link[] = [];
 
 const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]+)/i;
 

@@ -149,3 +149,31 @@ t.test('while exports fail, only a small probe of spans is recorded per back-off
   t.ok(batches[1] <= 64, `the retry carries a probe of at most 64 spans (${batches[1]})`);
   t.ok(tracer.stats.spansDroppedQueueFull >= 3000 - 64, `the rest was shed before recording (${tracer.stats.spansDroppedQueueFull})`);
 });
+
+t.test('spans queued before exports began to fail are dropped unencoded: each later attempt carries only a probe', async (t) => {
+  const { GatewayTracer: Tracer, resolveTracingSettings } = await import('../../src/telemetry');
+  const { ExportResultCode } = await import('@opentelemetry/core');
+  const batches: number[] = [];
+  const exporter = {
+    export: (spans: unknown[], done: (r: { code: number; error?: Error }) => void) => {
+      batches.push(spans.length);
+      // Fails later, as a connection to a dead collector does: the queue has filled meanwhile.
+      setTimeout(() => done({ code: ExportResultCode.FAILED, error: new Error('collector down') }), 20);
+    },
+    shutdown: async () => undefined,
+  };
+  const settings = resolveTracingSettings({
+    OTEL_TRACES_SAMPLER: 'always_on',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+    OTEL_BSP_MAX_QUEUE_SIZE: '1000',
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '200',
+    OTEL_BSP_SCHEDULE_DELAY: '10',
+  });
+  const tracer = new Tracer(settings, { exporter });
+  t.teardown(() => tracer.shutdown(100));
+  for (let i = 0; i < 200; i++) oneRequest(tracer); // 600 spans: three batches of 200 queued
+  await until(() => tracer.stats.spansDropped === 600, 5000, 'every span accounted for');
+  t.same(batches, [200, 64, 64], 'the first batch is sent whole, each later one only as a probe');
+  t.equal(tracer.stats.exportsFailed, 3, 'three export calls failed');
+  t.equal(tracer.stats.spansDroppedExportFailed, 600, 'the rest of the held batches is counted as dropped, unsent');
+});
