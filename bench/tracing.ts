@@ -15,6 +15,11 @@
  * against its 0 % pair's round next to it). The pooled ratio is printed too. (Pinning the gateways
  * to a core of their own makes it worse here: the load generator and upstream, left one core, become
  * the bottleneck.)
+ *
+ * On 2 shared cores the closed loop measures more than the gateway's own work: when it is slower its
+ * peers sleep more often, and on loopback waking them is charged to the gateway's socket writes
+ * (profiled at saturation, `writev` costs the traced gateway 17–25 µs more per request; at an equal
+ * paced rate 1.6 µs). A few per cent of real cost can show as 10–15 % here.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
