@@ -104,26 +104,30 @@ t.test('5xx marks ingress and primary as errors; a failing shadow never marks th
   t.equal(deadTree.server?.name, 'checkout', 'named after the route decorator');
 });
 
-const FORMATS: [string, Record<string, string>][] = [
-  ['B3 multi', { 'x-b3-traceid': TRACE_ID, 'x-b3-spanid': PARENT_ID, 'x-b3-sampled': '1' }],
-  ['B3 single', { b3: `${TRACE_ID}-${PARENT_ID}-1` }],
-  ['Jaeger', { 'uber-trace-id': `${TRACE_ID}:${PARENT_ID}:0:1` }],
-  ['W3C', { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01`, tracestate: 'vendor=1' }],
+/** Each format as a caller sends it, and how its rewritten copy names this trace and a new parent span. */
+const FORMATS: [string, Record<string, string>, (h: Record<string, unknown>) => [string, string]][] = [
+  ['B3 multi', { 'x-b3-traceid': TRACE_ID, 'x-b3-spanid': PARENT_ID, 'x-b3-sampled': '1' }, (h) => [String(h['x-b3-traceid']), String(h['x-b3-spanid'])]],
+  ['B3 single', { b3: `${TRACE_ID}-${PARENT_ID}-1` }, (h) => String(h.b3).split('-') as [string, string]],
+  ['Jaeger', { 'uber-trace-id': `${TRACE_ID}:${PARENT_ID}:0:1` }, (h) => String(h['uber-trace-id']).split(':') as [string, string]],
+  ['W3C', { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01`, tracestate: 'vendor=1' }, (h) => String(h.traceparent).split('-').slice(1, 3) as [string, string]],
 ];
 
-t.test('incoming context in each format is continued and injected into both upstreams', async (t) => {
+t.test('incoming context in each format is continued and injected into both upstreams, W3C and in kind', async (t) => {
   const { receiver, primary, shadow, gw } = await setup(t, 'http/protobuf');
-  for (const [i, [format, headers]] of FORMATS.entries()) {
+  for (const [i, [format, headers, ids]] of FORMATS.entries()) {
     const res = await request(`${gw.url}/mirrored/${i}`, { headers });
     await res.body.text();
     await shadow.waitFor(i + 1);
-    const up = primary.received[i].headers;
-    const sh = shadow.received[i].headers;
-    t.match(up.traceparent, new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`), `${format}: primary got W3C traceparent in the same trace`);
-    t.equal(up['x-b3-traceid'], TRACE_ID, `${format}: primary got B3 headers`);
-    t.match(sh.traceparent, new RegExp(`^00-${TRACE_ID}-`), `${format}: shadow got the context`);
-    t.not(sh.traceparent, up.traceparent, `${format}: each upstream has its own parent span`);
-    if (format === 'W3C') t.equal(up.tracestate, 'vendor=1', 'tracestate carried');
+    for (const [leg, got] of [['primary', primary.received[i].headers], ['shadow', shadow.received[i].headers]] as const) {
+      t.match(got.traceparent, new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`), `${format}: ${leg} got W3C traceparent in the same trace`);
+      // The caller's own format is rewritten, not passed through: same trace, this leg's span as parent.
+      const [traceId, parentId] = ids(got);
+      t.equal(traceId, TRACE_ID, `${format}: ${leg} got the caller's format with the trace id`);
+      t.equal(parentId, String(got.traceparent).split('-')[2], `${format}: ${leg}'s ${format} names the same parent span as its traceparent`);
+    }
+    t.not(shadow.received[i].headers.traceparent, primary.received[i].headers.traceparent, `${format}: each upstream has its own parent span`);
+    if (format === 'W3C') t.equal(primary.received[i].headers.tracestate, 'vendor=1', 'tracestate carried');
+    if (format !== 'B3 multi') t.equal(primary.received[i].headers['x-b3-traceid'], undefined, `${format}: no B3 added by default`);
   }
   const spans = await spansOf(receiver, TRACE_ID, FORMATS.length * 3);
   t.equal(spans.filter((s) => s.kind === 'SERVER' && s.parentSpanId === PARENT_ID).length, FORMATS.length, 'every ingress span is a child of the caller span');
@@ -134,12 +138,11 @@ t.test('a new trace reaches both upstreams with exactly the injected headers (re
   const res = await request(`${gw.url}/mirrored/fresh`);
   await res.body.text();
   await shadow.waitFor(1);
-  const injected = ['traceparent', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-sampled'];
-  const notSent = ['tracestate', 'baggage', 'b3', 'x-b3-flags', 'x-b3-parentspanid', 'uber-trace-id'];
+  const injected = ['traceparent'];
+  const notSent = ['tracestate', 'baggage', 'b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-sampled', 'x-b3-flags', 'x-b3-parentspanid', 'uber-trace-id'];
   for (const [name, up] of [['primary', primary.received[0]], ['shadow', shadow.received[0]]] as const) {
     for (const h of injected) t.type(up.headers[h], 'string', `${name} got ${h}`);
     for (const h of notSent) t.equal(up.headers[h], undefined, `${name} got no ${h}`);
     t.notOk(Object.values(up.headers).some((v) => v === 'undefined' || v === ''), `${name}: no empty or "undefined" header values`);
-    t.equal(up.headers['x-b3-traceid'], (up.headers.traceparent as string).split('-')[1], `${name}: one trace id in both formats`);
   }
 });

@@ -35,7 +35,8 @@ async function exportedBefore(t: Test, tracer: GatewayTracer, receiver: OtlpRece
 
 t.test('shadow trace_sampled under a sampled parent', async (t) => {
   const receiver = await receiverFor(t);
-  const tracer = tracerFor(t, receiver);
+  // B3 multi too: its sampled header must follow trace_sampled like W3C's flag.
+  const tracer = tracerFor(t, receiver, 'http/protobuf', { OTEL_PROPAGATORS: 'tracecontext,baggage,b3multi' });
   const server = tracer.startServerSpan(SAMPLED_PARENT, SERVER_INFO);
   t.ok(server.recording);
   const results: Record<string, string> = {};

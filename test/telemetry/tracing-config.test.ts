@@ -25,7 +25,7 @@ const rows: Row[] = [
       sampler: { ratio: 1, parentBased: true, clientRatio: undefined },
       propagators: {
         extract: ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger'],
-        inject: ['tracecontext', 'baggage', 'b3multi'],
+        inject: ['tracecontext', 'baggage'],
       },
       batch: { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMs: 5000, exportTimeoutMs: 30000 },
       customTags: [],
