@@ -49,14 +49,18 @@ export class ShadowWriter {
       endSpan(req.span, undefined, 'cluster_not_found');
       return;
     }
+    // Neither the catch nor send() after its dispatch holds `req`: the copy's headers and body are not
+    // kept alive for as long as a slow shadow takes to answer.
+    const { cluster: name, span } = req;
     this.send(cluster, req, stats).catch((err: Error) => {
       stats.failed.inc();
-      this.log(`shadow to '${req.cluster}' failed: ${err.message}`);
-      endSpan(req.span, undefined, err);
+      this.log(`shadow to '${name}' failed: ${err.message}`);
+      endSpan(span, undefined, err);
     });
   }
 
   private async send(cluster: UpstreamCluster, req: ShadowRequest, stats: ShadowClusterStats): Promise<void> {
+    const { cluster: name, span } = req;
     let dispatched = false;
     const outcome = await forward(cluster, {
       method: req.method,
@@ -74,13 +78,13 @@ export class ShadowWriter {
     if (!outcome.ok) {
       // Before dispatch (breaker saturated, no healthy host) nothing went out: dropped, not failed.
       (dispatched ? stats.failed : stats.dropped).inc();
-      if (!dispatched) this.log(`shadow to '${req.cluster}' dropped: ${outcome.failure.kind}`);
-      endSpan(req.span, undefined, outcome.failure.kind);
+      if (!dispatched) this.log(`shadow to '${name}' dropped: ${outcome.failure.kind}`);
+      endSpan(span, undefined, outcome.failure.kind);
       return;
     }
     const complete = await discard(outcome.body);
     (complete && outcome.statusCode < 500 ? stats.succeeded : stats.failed).inc();
-    endSpan(req.span, outcome.statusCode, complete ? undefined : 'reset');
+    endSpan(span, outcome.statusCode, complete ? undefined : 'reset');
   }
 }
 

@@ -81,8 +81,11 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
   // Envoy starts the route timeout when the downstream request is complete, not when it is dispatched:
   // a slow upload is not cut off by a timeout shorter than the upload.
   let timer: NodeJS.Timeout | undefined;
+  // Closures here share one context that lives as long as the response: they must not capture `req`,
+  // or every request's header object and body (a shadow's copy, too) stay alive until it ends.
+  const timeoutMs = req.timeoutMs;
   const startTimer = (): void => {
-    if (req.timeoutMs > 0 && !released && timer === undefined) timer = setTimeout(() => { timedOut = true; abort.abort(); }, req.timeoutMs);
+    if (timeoutMs > 0 && !released && timer === undefined) timer = setTimeout(() => { timedOut = true; abort.abort(); }, timeoutMs);
   };
   const downstream = req.downstream;
   const onDownstreamClose = (): void => {
