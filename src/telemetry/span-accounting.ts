@@ -90,21 +90,16 @@ export interface TelemetryLogger {
  */
 class QueueLevel {
   queued = 0;
-  capacity: number;
+  /** Set by the exporter wrapper after a failed export, cleared by a successful one. */
+  failing = false;
 
   constructor(
     readonly maxQueueSize: number,
     readonly probeSize: number,
-  ) {
-    this.capacity = maxQueueSize;
-  }
+  ) {}
 
   get full(): boolean {
-    return this.queued >= this.capacity;
-  }
-
-  exportsFailing(failing: boolean): void {
-    this.capacity = failing ? this.probeSize : this.maxQueueSize;
+    return this.queued >= (this.failing ? this.probeSize : this.maxQueueSize);
   }
 }
 
@@ -146,7 +141,6 @@ const EXPORT_BACKOFF_INITIAL_MS = 1_000;
 const EXPORT_BACKOFF_MAX_MS = 30_000;
 
 export class CountingExporter implements SpanExporter {
-  private failing = false;
   /** While a collector is down, encoding and sending every batch only to fail again is wasted CPU. */
   private retryAt = 0;
   private backoffMs = EXPORT_BACKOFF_INITIAL_MS;
@@ -162,13 +156,13 @@ export class CountingExporter implements SpanExporter {
     this.level.queued = Math.max(0, this.level.queued - batch.length);
     // While failing, an attempt carries only a probe: the rest of a batch queued before the failure
     // would be encoded and sent only to fail again (they are dropped, counted, unencoded).
-    const spans = this.failing && batch.length > this.level.probeSize ? batch.slice(0, this.level.probeSize) : batch;
+    const spans = this.level.failing && batch.length > this.level.probeSize ? batch.slice(0, this.level.probeSize) : batch;
     if (spans !== batch) this.stats.recordNotExported(batch.length - spans.length);
     const done = (result: ExportResult): void => {
       this.count(spans.length, result);
       resultCallback(result);
     };
-    const wait = this.failing ? this.retryAt - Date.now() : 0;
+    const wait = this.level.failing ? this.retryAt - Date.now() : 0;
     if (wait > 0) {
       // Hold this batch until the back-off ends: the batch processor waits for us, its queue fills,
       // and the gate drops new spans for the price of a counter — no encoding for a dead collector.
@@ -197,9 +191,8 @@ export class CountingExporter implements SpanExporter {
   private count(n: number, result: ExportResult): void {
     if (result.code === ExportResultCode.SUCCESS) {
       this.stats.recordSent(n);
-      if (this.failing) this.logger?.debug({ spans: n }, 'tracing: span export recovered');
-      this.failing = false;
-      this.level.exportsFailing(false);
+      if (this.level.failing) this.logger?.debug({ spans: n }, 'tracing: span export recovered');
+      this.level.failing = false;
       this.backoffMs = EXPORT_BACKOFF_INITIAL_MS;
       return;
     }
@@ -207,14 +200,13 @@ export class CountingExporter implements SpanExporter {
     if (Date.now() >= this.retryAt) {
       // A real attempt failed: wait before the next one, longer each time.
       this.retryAt = Date.now() + this.backoffMs;
-      if (this.failing) this.backoffMs = Math.min(this.backoffMs * 2, EXPORT_BACKOFF_MAX_MS);
+      if (this.level.failing) this.backoffMs = Math.min(this.backoffMs * 2, EXPORT_BACKOFF_MAX_MS);
     }
     // One warning per outage, not per batch: a dead collector must not flood the log.
-    if (!this.failing) {
+    if (!this.level.failing) {
       this.logger?.warn({ err: result.error, spans: n }, 'tracing: span export failed; dropping spans until it recovers');
     }
-    this.failing = true;
-    this.level.exportsFailing(true);
+    this.level.failing = true;
   }
 }
 

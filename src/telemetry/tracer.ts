@@ -196,7 +196,7 @@ export class GatewayTracer {
    * so the context injected upstream is exactly what a recorded span would have propagated.
    */
   private shedServerSpan(ctx: Context, downstream: Context, name: string): ShedSpan {
-    const parent = ctx === ROOT_CONTEXT ? undefined : trace.getSpanContext(ctx);
+    const parent = trace.getSpanContext(ctx);
     const traceId = parent && isSpanContextValid(parent) ? parent.traceId : this.ids.generateTraceId();
     const sampled = this.sampler!.shouldSample(ctx, traceId, name, SERVER, NO_ATTRIBUTES, NO_LINKS).decision === RECORD_AND_SAMPLED;
     if (sampled) this.stats.recordShed();

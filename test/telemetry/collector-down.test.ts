@@ -2,11 +2,12 @@
  * A dead or hanging collector costs dropped spans only: no throw, requests keep their speed, drops are
  * counted (queue full + failed exports), one warning per outage, shutdown is bounded.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import type { GatewayTracer, OtlpProtocol } from '../../src/telemetry';
+import { ExportResultCode } from '@opentelemetry/core';
+import { GatewayTracer, type OtlpProtocol, resolveTracingSettings } from '../../src/telemetry';
 import { StatsStore } from '../../src/telemetry/stats-store';
 import { type LogLine, SERVER_INFO, receiverFor, recordingLogger, tracerFor, until } from './tracer-fixture';
 
@@ -121,14 +122,18 @@ for (const protocol of ['http/protobuf', 'grpc'] as OtlpProtocol[]) {
   });
 }
 
-t.test('while exports fail, only a small probe of spans is recorded per back-off', async (t) => {
-  const { GatewayTracer: Tracer, resolveTracingSettings } = await import('../../src/telemetry');
-  const { ExportResultCode } = await import('@opentelemetry/core');
+/**
+ * A tracer (always sampling) over an exporter that refuses every batch, `failAfterMs` after it is
+ * handed one (0: at once); `batches` records each attempt's size.
+ */
+function tracerOverRefusingExporter(t: Test, maxExportBatchSize: number, failAfterMs: number): { tracer: GatewayTracer; batches: number[] } {
   const batches: number[] = [];
+  const refuse = (done: (r: { code: number; error?: Error }) => void): void => done({ code: ExportResultCode.FAILED, error: new Error('collector down') });
   const exporter = {
     export: (spans: unknown[], done: (r: { code: number; error?: Error }) => void) => {
       batches.push(spans.length);
-      done({ code: ExportResultCode.FAILED, error: new Error('collector down') });
+      if (failAfterMs > 0) setTimeout(() => refuse(done), failAfterMs);
+      else refuse(done);
     },
     shutdown: async () => undefined,
   };
@@ -136,11 +141,16 @@ t.test('while exports fail, only a small probe of spans is recorded per back-off
     OTEL_TRACES_SAMPLER: 'always_on',
     OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
     OTEL_BSP_MAX_QUEUE_SIZE: '1000',
-    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500',
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: String(maxExportBatchSize),
     OTEL_BSP_SCHEDULE_DELAY: '10',
   });
-  const tracer = new Tracer(settings, { exporter });
+  const tracer = new GatewayTracer(settings, { exporter });
   t.teardown(() => tracer.shutdown(100));
+  return { tracer, batches };
+}
+
+t.test('while exports fail, only a small probe of spans is recorded per back-off', async (t) => {
+  const { tracer, batches } = tracerOverRefusingExporter(t, 500, 0);
   for (let i = 0; i < 100; i++) oneRequest(tracer);
   await until(() => batches.length === 1, 5000, 'first export attempted');
   t.equal(batches[0], 300, 'before the first failure every span is recorded');
@@ -151,26 +161,8 @@ t.test('while exports fail, only a small probe of spans is recorded per back-off
 });
 
 t.test('spans queued before exports began to fail are dropped unencoded: each later attempt carries only a probe', async (t) => {
-  const { GatewayTracer: Tracer, resolveTracingSettings } = await import('../../src/telemetry');
-  const { ExportResultCode } = await import('@opentelemetry/core');
-  const batches: number[] = [];
-  const exporter = {
-    export: (spans: unknown[], done: (r: { code: number; error?: Error }) => void) => {
-      batches.push(spans.length);
-      // Fails later, as a connection to a dead collector does: the queue has filled meanwhile.
-      setTimeout(() => done({ code: ExportResultCode.FAILED, error: new Error('collector down') }), 20);
-    },
-    shutdown: async () => undefined,
-  };
-  const settings = resolveTracingSettings({
-    OTEL_TRACES_SAMPLER: 'always_on',
-    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
-    OTEL_BSP_MAX_QUEUE_SIZE: '1000',
-    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '200',
-    OTEL_BSP_SCHEDULE_DELAY: '10',
-  });
-  const tracer = new Tracer(settings, { exporter });
-  t.teardown(() => tracer.shutdown(100));
+  // Fails later, as a connection to a dead collector does: the queue has filled meanwhile.
+  const { tracer, batches } = tracerOverRefusingExporter(t, 200, 20);
   for (let i = 0; i < 200; i++) oneRequest(tracer); // 600 spans: three batches of 200 queued
   await until(() => tracer.stats.spansDropped === 600, 5000, 'every span accounted for');
   t.same(batches, [200, 64, 64], 'the first batch is sent whole, each later one only as a probe');
