@@ -1,34 +1,32 @@
 /**
- * What does tracing cost, and does a dead collector slow the gateway? One run, interleaved rounds,
- * three gateway processes against the same upstream, all exporting to an OTLP endpoint nobody listens on:
+ * What does tracing cost, and does a dead collector slow the gateway? Gateways export to an OTLP
+ * endpoint nobody listens on:
  *
- *   npm run build && node dist/bench/tracing.js [--duration-ms 18000] [--rounds 6] [--processes 3] [--connections 32] [--protocol grpc]
+ *   npm run build && node dist/bench/tracing.js [--pairs 3] [--warmup-ms 8000] [--rounds 6] [--round-ms 3000] [--connections 16] [--protocol grpc]
  *
- * Two pairs, without and with a 100 % mirror (3 spans per request): sampling 0 % (always_off) against
- * sampling 100 % (always_on) with every span lost because the collector is down.
- * Goal (issue 6): each 100 % scenario within 10 % of the throughput of its 0 % pair. Drops from /stats.
+ * Two scenarios, without and with a 100 % mirror (3 spans per request), each comparing sampling 0 %
+ * (always_off) with sampling 100 % (always_on, every span lost because the collector is down).
+ * Goal (issue 6): the 100 % gateway's throughput within 10 % of the 0 % gateway's.
  *
- * Two shared cores and a noisy host make one long run per scenario swing by ±7 %, even between
- * identical gateways. So each scenario runs in several gateway processes (two processes of the same
- * build can differ by 7 % for their whole life: code and heap layout), and in many short
- * counterbalanced rounds, the verdict taking the median of the per-round ratios (each 100 % round
- * against its 0 % pair's round next to it). The pooled ratio is printed too. (Pinning the gateways
- * to a core of their own makes it worse here: the load generator and upstream, left one core, become
- * the bottleneck.)
+ * Design: twins side by side. Each scenario runs `--pairs` pairs of gateway processes (0 % and 100 %);
+ * a pair is always loaded at the same time, each twin by its own closed loop of `--connections`, so
+ * both see the same host for the same seconds, and the figure per round is the ratio of the requests
+ * they served in it (the kernel shares the CPU between them, so a costlier twin serves fewer). The
+ * verdict is the median over all pair-rounds; the pooled ratio and the CPU per request are printed too.
  *
- * On 2 shared cores the closed loop measures more than the gateway's own work: when it is slower its
- * peers sleep more often, and on loopback waking them is charged to the gateway's socket writes
- * (profiled at saturation, `writev` costs the traced gateway 17–25 µs more per request; at an equal
- * paced rate 1.6 µs). A few per cent of real cost can show as 10–15 % here.
+ * Why not one gateway after the other: on this 2-core host the speed of identical back-to-back runs
+ * drifts by tens of per cent within a minute, more than the effect measured. And why the long warm-up:
+ * a traced gateway has more code for V8 to optimise, and 1–2 s of load left it measurably slower than
+ * its twin for the first ~10 s (a warm-up effect, not a steady cost).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BenchContext, runBench } from './lib/bench-run';
 import { request } from 'undici';
-import { LoadResult, mergeLoads } from './lib/load';
-import { runRawLoad } from './lib/raw-http';
+import { BenchContext, runBench } from './lib/bench-run';
 import { median } from './lib/histogram';
+import { LoadResult, mergeLoads } from './lib/load';
 import { firstLine, freePort, procCpuMs, spawnNode } from './lib/process';
+import { runRawLoad } from './lib/raw-http';
 import { RunningGateway, benchBootstrap, startGatewayProcess } from './lib/gateway-process';
 
 async function tracingStats(adminUrl: string): Promise<string> {
@@ -36,13 +34,41 @@ async function tracingStats(adminUrl: string): Promise<string> {
   return text.trim().split('\n').map((l) => l.replace('tracing.opentelemetry.', '')).join(', ');
 }
 
+interface Twin {
+  gateway: RunningGateway;
+  loads: LoadResult[];
+  cpuMs: number;
+}
+
+interface Pair {
+  off: Twin;
+  on: Twin;
+  /** requests(100 %) / requests(0 %) per round */
+  ratios: number[];
+}
+
+interface Scenario {
+  name: string;
+  action: object;
+  pairs: Pair[];
+}
 
 async function main({ dir, own }: BenchContext): Promise<void> {
-  const { values } = parseArgs({ options: { 'duration-ms': { type: 'string', default: '18000' }, connections: { type: 'string', default: '32' }, rounds: { type: 'string', default: '6' }, processes: { type: 'string', default: '3' }, protocol: { type: 'string', default: 'http/protobuf' } } });
-  const durationMs = Number(values['duration-ms']);
-  const connections = Number(values.connections);
+  const { values } = parseArgs({
+    options: {
+      pairs: { type: 'string', default: '3' },
+      'warmup-ms': { type: 'string', default: '8000' },
+      rounds: { type: 'string', default: '6' },
+      'round-ms': { type: 'string', default: '3000' },
+      connections: { type: 'string', default: '16' },
+      protocol: { type: 'string', default: 'http/protobuf' },
+    },
+  });
+  const pairs = Number(values.pairs);
+  const warmupMs = Number(values['warmup-ms']);
   const rounds = Number(values.rounds);
-  const processes = Number(values.processes);
+  const roundMs = Number(values['round-ms']);
+  const connections = Number(values.connections);
   const upstreamProc = spawnNode(path.join(__dirname, 'lib/upstreams.js'), ['primary=raw', 'shadow=raw']);
   own(upstreamProc);
   const ports = JSON.parse(await firstLine(upstreamProc)) as Record<string, number>;
@@ -53,62 +79,58 @@ async function main({ dir, own }: BenchContext): Promise<void> {
     OTEL_EXPORTER_OTLP_ENDPOINT: deadCollector,
     OTEL_BSP_SCHEDULE_DELAY: '200',
   });
-  const mirrored = { cluster: 'primary', request_mirror_policies: [{ cluster: 'shadow' }] };
-  const plain = { cluster: 'primary' };
-  // Pairs: each 100 % scenario is compared with the 0 % scenario of the same route.
   const scenarios: Scenario[] = [
-    { name: 'no mirror, sampling 0%', sampler: 'always_off', action: plain, gateways: [] },
-    { name: 'no mirror, sampling 100%, collector down', sampler: 'always_on', action: plain, gateways: [] },
-    { name: '100% mirror, sampling 0%', sampler: 'always_off', action: mirrored, gateways: [] },
-    { name: '100% mirror, sampling 100%, collector down', sampler: 'always_on', action: mirrored, gateways: [] },
+    { name: 'no mirror', action: { cluster: 'primary' }, pairs: [] },
+    { name: '100% mirror', action: { cluster: 'primary', request_mirror_policies: [{ cluster: 'shadow' }] }, pairs: [] },
   ];
+  const twin = async (name: string, s: Scenario, sampler: string): Promise<Twin> => {
+    const gateway = await startGatewayProcess(name, dir, (lp, ap) => benchBootstrap(lp, ap, ports, s.action), env(sampler));
+    own(gateway.child);
+    return { gateway, loads: [], cpuMs: 0 };
+  };
   for (const [i, s] of scenarios.entries()) {
-    for (let k = 0; k < processes; k++) {
-      const g = await startGatewayProcess(`t${i}-${k}`, dir, (lp, ap) => benchBootstrap(lp, ap, ports, s.action), env(s.sampler));
-      own(g.child);
-      s.gateways.push({ ...g, name: s.name });
-    }
+    for (let k = 0; k < pairs; k++) s.pairs.push({ off: await twin(`t${i}-${k}-off`, s, 'always_off'), on: await twin(`t${i}-${k}-on`, s, 'always_on'), ratios: [] });
   }
-  // Each 100 % process runs right after its 0 % twin, so a pair sees the same host (its speed drifts by
-  // tens of per cent over minutes here).
-  const all = [0, 2].flatMap((i) => scenarios[i].gateways.flatMap((g, k) => [g, scenarios[i + 1].gateways[k]]));
-  const load = (g: RunningGateway, ms: number): Promise<LoadResult> => runRawLoad({ port: Number(new URL(g.url).port), path: '/bench', connections, durationMs: ms });
-  for (const g of all) await load(g, 1500);
-  // Per scenario and round: the loads of its processes, and the gateways' CPU time.
-  const runs = new Map<Scenario, LoadResult[][]>(scenarios.map((s) => [s, []]));
-  const cpuMs = new Map<Scenario, number>(scenarios.map((s) => [s, 0]));
-  // Counterbalanced (ABCD, DCBA, …): whoever runs first or last in a round is not always the same scenario.
-  for (let r = 0; r < rounds; r++) {
-    for (const s of scenarios) runs.get(s)!.push([]);
-    for (const g of r % 2 === 0 ? all : [...all].reverse()) {
-      const s = scenarios.find((x) => x.gateways.includes(g))!;
-      const before = procCpuMs(g.child.pid!) ?? NaN;
-      runs.get(s)![r].push(await load(g, durationMs / rounds / processes));
-      cpuMs.set(s, cpuMs.get(s)! + ((procCpuMs(g.child.pid!) ?? NaN) - before));
-    }
-  }
-  process.stdout.write(`\ntracing cost (${values.protocol} exporter, collector down): ${connections} connections, ${durationMs} ms per scenario over ${processes} gateway processes in ${rounds} interleaved rounds\n`);
-  for (const [i, s] of scenarios.entries()) {
-    const base = scenarios[i - (i % 2)];
-    const perRound = runs.get(s)!.map(mergeLoads);
-    const basePerRound = runs.get(base)!.map(mergeLoads);
-    const r = mergeLoads(perRound);
-    const b = mergeLoads(basePerRound);
-    const ratio = median(perRound.map((run, k) => run.requestsPerSec / basePerRound[k].requestsPerSec));
-    const pooled = r.requestsPerSec / b.requestsPerSec;
-    const cpuUs = (cpuMs.get(s)! * 1000) / r.requests;
-    const baseCpuUs = (cpuMs.get(base)! * 1000) / b.requests;
-    const verdict = i % 2 === 0 ? '' : ratio >= 0.9 ? '  (goal ≥ 0.90: met)' : '  (goal ≥ 0.90: MISSED)';
-    process.stdout.write(`${s.name.padEnd(44)} ${r.requestsPerSec.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50Ms.toFixed(2)} ms  p99 ${r.latency.p99Ms.toFixed(2)} ms  errors ${r.errors}  gw CPU ${cpuUs.toFixed(0)} µs/req (×${(cpuUs / baseCpuUs).toFixed(2)})  throughput vs 0%: ${ratio.toFixed(3)} (median of ${rounds} rounds; pooled ${pooled.toFixed(3)})${verdict}\n`);
-    for (const g of s.gateways) process.stdout.write(`${''.padEnd(44)} ${await tracingStats(g.adminUrl)}\n`);
-  }
-}
 
-interface Scenario {
-  name: string;
-  sampler: string;
-  action: object;
-  gateways: RunningGateway[];
+  const load = (t: Twin, ms: number): Promise<LoadResult> =>
+    runRawLoad({ port: Number(new URL(t.gateway.url).port), path: '/bench', connections, durationMs: ms });
+  /** Both twins at once; returns their loads and records their CPU time. */
+  const loadPair = async (p: Pair, ms: number): Promise<[LoadResult, LoadResult]> => {
+    const before = [p.off, p.on].map((t) => procCpuMs(t.gateway.child.pid!) ?? NaN);
+    const results = await Promise.all([load(p.off, ms), load(p.on, ms)]);
+    [p.off, p.on].forEach((t, j) => {
+      t.cpuMs += (procCpuMs(t.gateway.child.pid!) ?? NaN) - before[j];
+      t.loads.push(results[j]);
+    });
+    return results;
+  };
+  const allPairs = scenarios.flatMap((s) => s.pairs);
+  for (const p of allPairs) await loadPair(p, warmupMs);
+  for (const p of allPairs) for (const t of [p.off, p.on]) { t.loads = []; t.cpuMs = 0; }
+  // Counterbalanced order (ABC…, …CBA): no pair always runs first or last in a round.
+  for (let r = 0; r < rounds; r++) {
+    for (const p of r % 2 === 0 ? allPairs : [...allPairs].reverse()) {
+      const [off, on] = await loadPair(p, roundMs);
+      p.ratios.push(on.requests / off.requests);
+    }
+  }
+
+  process.stdout.write(`\ntracing cost (${values.protocol} exporter, collector down): ${pairs} pairs of twin gateways per scenario, each twin ${connections} connections, `
+    + `${warmupMs} ms warm-up, ${rounds} rounds of ${roundMs} ms with both twins loaded at once\n`);
+  for (const s of scenarios) {
+    const twins = (side: 'off' | 'on'): LoadResult => mergeLoads(s.pairs.flatMap((p) => p[side].loads));
+    const cpuUs = (side: 'off' | 'on', r: LoadResult): number => (s.pairs.reduce((a, p) => a + p[side].cpuMs, 0) * 1000) / r.requests;
+    const [off, on] = [twins('off'), twins('on')];
+    const ratio = median(s.pairs.flatMap((p) => p.ratios));
+    const verdict = ratio >= 0.9 ? '(goal ≥ 0.90: met)' : '(goal ≥ 0.90: MISSED)';
+    for (const [label, r, side] of [['sampling 0%', off, 'off'], ['sampling 100%, collector down', on, 'on']] as const) {
+      process.stdout.write(`${`${s.name}, ${label}`.padEnd(44)} ${r.requestsPerSec.toFixed(0).padStart(6)} req/s per twin  p50 ${r.latency.p50Ms.toFixed(2)} ms  p99 ${r.latency.p99Ms.toFixed(2)} ms  errors ${r.errors}  gw CPU ${cpuUs(side, r).toFixed(0)} µs/req\n`);
+    }
+    const perPair = s.pairs.map((p) => median(p.ratios).toFixed(3)).join(', ');
+    process.stdout.write(`${s.name}: throughput 100% / 0% = ${ratio.toFixed(3)} (median of ${s.pairs.length * rounds} pair-rounds; per pair ${perPair}; pooled ${(on.requests / off.requests).toFixed(3)}); `
+      + `CPU per request ×${(cpuUs('on', on) / cpuUs('off', off)).toFixed(3)}  ${verdict}\n`);
+    for (const p of s.pairs) process.stdout.write(`${''.padEnd(4)}${p.on.gateway.name}: ${await tracingStats(p.on.gateway.adminUrl)}\n`);
+  }
 }
 
 runBench(main);
