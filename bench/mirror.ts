@@ -1,22 +1,23 @@
 /**
  * Mirroring benchmark: what does a 100 % shadow cost the primary, and does a slow shadow hurt it?
  *
- *   npm run build && node dist/bench/mirror.js [--duration-ms 5000] [--paced-ms 15000] [--paced-fraction 0.5]
- *                                              [--rounds 5] [--connections 32] [--warmup-ms 1000]
+ *   npm run build && node dist/bench/mirror.js [--duration-ms 10000] [--paced-ms 20000] [--paced-fraction 0.5]
+ *                                              [--rounds 5] [--connections 32] [--warmup-ms 15000]
  *
  * One run, three scenarios against the same real local upstreams (their own processes), each with its own
  * gateway child process (`shadowgate proxy -c <tmp bootstrap>`) so its peak RSS (VmHWM) is per scenario
- * and the load generator's memory is not counted; measured time is interleaved between scenarios:
+ * and the load generator's memory is not counted; the three are loaded at the same time (runPhase):
  *   (a) no mirror   (b) 100 % mirror to a fast shadow   (c) 100 % mirror to a shadow answering after 200 ms
- * Load: N keep-alive connections, POST with a 1 KiB body (so the body tee is exercised), in two phases:
- * closed loop (saturation: throughput and latency when CPU is the limit), then paced at a fraction of
- * the lowest saturation throughput of the three — that of a mirroring gateway — so every scenario has
- * spare CPU and only the shadow's own effect is left. (Half of (a)'s throughput is nearly all a 2-core
- * host can do with a mirror: the gateway, the upstreams serving twice the requests and the load
- * generator share the cores, and p99 there is queueing noise.)
- * Goal: (c) changes the primary's p99 by < 10 % vs (b) (the shadow's slowness alone), and RSS stays bounded (shadows in flight are
- * capped by the mirror cluster's circuit breaker, max_requests 1024 by default). The gateway's CPU per
- * request (/proc/<pid>/stat) is printed too: on a small shared machine it is steadier than latency.
+ * Load: N keep-alive connections per gateway, POST with a 1 KiB body (so the body tee is exercised), in
+ * two phases: closed loop (saturation: throughput and latency when CPU is the limit), then paced at a
+ * fraction of the lowest saturation throughput of the three (a mirroring gateway's), so the host has
+ * spare CPU and only the shadow's own effect is left. Throughputs are those of gateways sharing the
+ * host: the kernel gives each a similar CPU share, so their ratios are ratios of CPU cost per request.
+ * What side by side cannot show: a cost the slow shadow puts on a process the three share (the
+ * primary's upstream) lands on all of them; in production the shadow's upstream is on other hosts.
+ * Goal: (c) changes the primary's p99 by < 10 % vs (b) (the shadow's slowness alone), and RSS stays
+ * bounded (shadows in flight are capped by the mirror cluster's circuit breaker, max_requests 1024 by
+ * default). The gateway's CPU per request (/proc/<pid>/stat) is printed too.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -79,22 +80,24 @@ interface PhaseResult {
 }
 
 /**
- * All three gateways run side by side (separate processes, each idle while another is loaded) and the
- * measured time is cut into counterbalanced rounds a → b → c, c → b → a, …, so a noisy neighbour on the machine hits every
- * scenario alike instead of skewing whichever ran during the noise.
+ * All three gateways are loaded at the same time, each by its own connections, in rounds: the
+ * scenarios are compared over the same seconds. On a small shared host the speed of back-to-back
+ * runs drifts by tens of per cent within a minute and stalls hit whatever runs at that moment; side
+ * by side, a host stall lands in every scenario's samples at once and only each gateway's own
+ * behaviour (its GC, its shadows) tells them apart.
  */
 async function runPhase(gateways: RunningGateway[], opts: Options, durationMs: number, ratePerSec?: number): Promise<Map<RunningGateway, PhaseResult>> {
   const runs = new Map<RunningGateway, LoadResult[]>(gateways.map((g) => [g, []]));
   const cpuMs = new Map<RunningGateway, number>(gateways.map((g) => [g, 0]));
   const sliceMs = durationMs / opts.rounds;
   for (let round = 0; round < opts.rounds; round++) {
-    // Counterbalanced (abc, cba, …): no scenario always runs first, or right after the slow shadow's tail.
-    for (const g of round % 2 === 0 ? gateways : [...gateways].reverse()) {
-      const before = procCpuMs(g.child.pid!) ?? NaN;
-      runs.get(g)!.push(await load(g, opts, sliceMs, ratePerSec));
-      // Shadows still in flight are charged to the next slice of the same gateway, or not at all.
-      cpuMs.set(g, cpuMs.get(g)! + ((procCpuMs(g.child.pid!) ?? NaN) - before));
-    }
+    const before = gateways.map((g) => procCpuMs(g.child.pid!) ?? NaN);
+    const results = await Promise.all(gateways.map((g) => load(g, opts, sliceMs, ratePerSec)));
+    gateways.forEach((g, i) => {
+      runs.get(g)!.push(results[i]);
+      // Shadows still in flight are charged to the next round, or (the last) not at all.
+      cpuMs.set(g, cpuMs.get(g)! + ((procCpuMs(g.child.pid!) ?? NaN) - before[i]));
+    });
   }
   const out = new Map<RunningGateway, PhaseResult>();
   for (const g of gateways) {
@@ -112,7 +115,7 @@ function load(g: RunningGateway, opts: Options, durationMs: number, ratePerSec?:
 }
 
 async function runAll(gateways: RunningGateway[], opts: Options): Promise<{ outcomes: Outcome[]; pacedRate: number }> {
-  for (const g of gateways) await load(g, opts, opts.warmupMs);
+  await Promise.all(gateways.map((g) => load(g, opts, opts.warmupMs)));
   const samplers = new Map<RunningGateway, RssSampler>(gateways.map((g) => [g, new RssSampler(g.child.pid!).start()]));
   const saturated = await runPhase(gateways, opts, opts.durationMs);
   // Below saturation the gateway has spare CPU: what is left is whether the shadow itself holds the primary.
@@ -177,11 +180,11 @@ function verdict(outcomes: Outcome[], phase: 'saturated' | 'paced', label: strin
 function report(outcomes: Outcome[], pacedRate: number, opts: Options): void {
   const w = (text: string): void => void process.stdout.write(text);
   const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'gw CPU µs/req'];
-  w(`\nshadowgate mirror benchmark — POST 1 KiB, ${opts.connections} keep-alive connections, node ${process.version}, ${opts.rounds} interleaved rounds per phase\n`);
-  w(`\n1) saturation (closed loop, ${opts.durationMs / 1000} s per scenario)\n`);
+  w(`\nshadowgate mirror benchmark — POST 1 KiB, ${opts.connections} keep-alive connections per gateway, the three gateways loaded at once, node ${process.version}, ${opts.rounds} rounds per phase\n`);
+  w(`\n1) saturation (closed loop, ${opts.durationMs / 1000} s)\n`);
   w(table(header, phaseRows(outcomes, 'saturated')));
   w(`ratios vs (a):\n${ratios(outcomes, 'saturated')}`);
-  w(`\n2) paced at ${pacedRate} req/s = ${f(opts.pacedFraction * 100, 0)} % of the lowest saturation throughput (${opts.pacedMs / 1000} s per scenario)\n`);
+  w(`\n2) paced at ${pacedRate} req/s = ${f(opts.pacedFraction * 100, 0)} % of the lowest saturation throughput (${opts.pacedMs / 1000} s, per gateway)\n`);
   w(table(header, phaseRows(outcomes, 'paced')));
   w(`ratios vs (a):\n${ratios(outcomes, 'paced')}`);
   w('\nmemory and shadows (whole run)\n');
@@ -199,9 +202,9 @@ function report(outcomes: Outcome[], pacedRate: number, opts: Options): void {
 }
 
 interface Options {
-  /** Closed-loop (saturation) time per scenario. */
+  /** Closed-loop (saturation) time (the three at once). */
   durationMs: number;
-  /** Paced time per scenario, at pacedFraction of the lowest saturation throughput. */
+  /** Paced time (the three at once), at pacedFraction of the lowest saturation throughput. */
   pacedMs: number;
   pacedFraction: number;
   warmupMs: number;
@@ -211,10 +214,10 @@ interface Options {
 
 async function main({ dir, own }: BenchContext): Promise<void> {
   const { values } = parseArgs({ options: {
-    'duration-ms': { type: 'string', default: '5000' },
-    'paced-ms': { type: 'string', default: '15000' },
+    'duration-ms': { type: 'string', default: '10000' },
+    'paced-ms': { type: 'string', default: '20000' },
     'paced-fraction': { type: 'string', default: '0.5' },
-    'warmup-ms': { type: 'string', default: '1000' },
+    'warmup-ms': { type: 'string', default: '15000' },
     connections: { type: 'string', default: '32' },
     rounds: { type: 'string', default: '5' },
   } });
