@@ -75,6 +75,8 @@ async function startGateway(s: Scenario, upstreams: Record<string, number>, dir:
 
 interface PhaseResult {
   load: LoadResult;
+  /** Each round's load, in order (the scenarios' rounds ran over the same seconds). */
+  rounds: LoadResult[];
   /** Gateway CPU (user + system) per proxied request. */
   cpuUsPerRequest: number;
 }
@@ -102,7 +104,7 @@ async function runPhase(gateways: RunningGateway[], opts: Options, durationMs: n
   const out = new Map<RunningGateway, PhaseResult>();
   for (const g of gateways) {
     const merged = mergeLoads(runs.get(g)!);
-    out.set(g, { load: merged, cpuUsPerRequest: (cpuMs.get(g)! * 1000) / merged.requests });
+    out.set(g, { load: merged, rounds: runs.get(g)!, cpuUsPerRequest: (cpuMs.get(g)! * 1000) / merged.requests });
   }
   return out;
 }
@@ -174,7 +176,8 @@ function verdict(outcomes: Outcome[], phase: 'saturated' | 'paced', label: strin
   const vsNone = slow.load.latency.p99Ms / base.load.latency.p99Ms;
   const vsFast = slow.load.latency.p99Ms / fast.load.latency.p99Ms;
   const met = vsFast < P99_GOAL_RATIO && slow.load.errors === 0;
-  return `  ${label}: (c)/(b) p99 ×${f(vsFast, 3)} ${met ? 'MET' : 'MISSED'} (the shadow's slowness alone); (c)/(a) p99 ×${f(vsNone, 3)} (mirroring at all)\n`;
+  const perRound = slow.rounds.map((r, i) => f(r.latency.p99Ms / fast.rounds[i].latency.p99Ms, 2)).join(' ');
+  return `  ${label}: (c)/(b) p99 ×${f(vsFast, 3)} ${met ? 'MET' : 'MISSED'} (the shadow's slowness alone; per round ${perRound}); (c)/(a) p99 ×${f(vsNone, 3)} (mirroring at all)\n`;
 }
 
 function report(outcomes: Outcome[], pacedRate: number, opts: Options): void {
