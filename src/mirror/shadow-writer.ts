@@ -2,19 +2,18 @@
  * Envoy's ShadowWriterImpl (source/common/router/shadow_writer_impl.cc): sends a finished copy of a
  * request to a mirror cluster and forgets it. It knows only the cluster manager: the cluster is looked
  * up when the shadow leaves (a cluster removed by CDS meanwhile means the shadow is dropped), the copy
- * goes through that cluster's own circuit breaker and pool via the shared forwarder (so it also shows in
- * the mirror cluster's upstream_rq_* stats, as in Envoy), it is never retried (the async client has a
- * null retry policy, envoy#14548), and its response is read and thrown away.
+ * goes through that cluster's own circuit breaker and pool with the same admission, timeout and stats as
+ * the primary (so it also shows in the mirror cluster's upstream_rq_* stats, as in Envoy), it is never
+ * retried (the async client has a null retry policy, envoy#14548), and its response is dropped as it
+ * arrives (upstream/discarding-forwarder.ts).
  *
  * `shadow()` returns at once and never throws; nothing about a shadow can reach the primary.
  */
-import { finished } from 'node:stream';
-import type { Readable } from 'node:stream';
 import { HeaderMap } from '../gateway/hop-by-hop';
 import { ClusterManager } from '../upstream/cluster-manager';
+import { type DiscardingOutcome, forwardDiscarding } from '../upstream/discarding-forwarder';
 import { UpstreamCluster } from '../upstream/upstream-cluster';
-import { forward } from '../upstream/forwarder';
-import { ShadowClusterStats, ShadowStats } from './shadow-stats';
+import { ShadowStats } from './shadow-stats';
 
 export interface ShadowRequest {
   cluster: string;
@@ -49,42 +48,41 @@ export class ShadowWriter {
       endSpan(req.span, undefined, 'cluster_not_found');
       return;
     }
-    // Neither the catch nor send() after its dispatch holds `req`: the copy's headers and body are not
-    // kept alive for as long as a slow shadow takes to answer.
-    const { cluster: name, span } = req;
-    this.send(cluster, req, stats).catch((err: Error) => {
+    const { span } = req;
+    let dispatched = false;
+    try {
+      this.send(cluster, req, () => {
+        dispatched = true;
+        stats.sent.inc();
+      }, (outcome) => {
+        if (!outcome.ok) {
+          // Before dispatch (breaker saturated, no healthy host) nothing went out: dropped, not failed.
+          (dispatched ? stats.failed : stats.dropped).inc();
+          if (!dispatched) this.log(`shadow to '${cluster.name}' dropped: ${outcome.failure.kind}`);
+          endSpan(span, undefined, outcome.failure.kind);
+          return;
+        }
+        (outcome.complete && outcome.statusCode < 500 ? stats.succeeded : stats.failed).inc();
+        endSpan(span, outcome.statusCode, outcome.complete ? undefined : 'reset');
+      });
+    } catch (err) {
       stats.failed.inc();
-      this.log(`shadow to '${name}' failed: ${err.message}`);
+      this.log(`shadow to '${cluster.name}' failed: ${(err as Error).message}`);
       endSpan(span, undefined, err);
-    });
+    }
   }
 
-  private async send(cluster: UpstreamCluster, req: ShadowRequest, stats: ShadowClusterStats): Promise<void> {
-    const { cluster: name, span } = req;
-    let dispatched = false;
-    const outcome = await forward(cluster, {
+  /** The callbacks live as long as the shadow is in flight: they hold neither `req` nor its body. */
+  private send(cluster: UpstreamCluster, req: ShadowRequest, onDispatch: () => void, done: (outcome: DiscardingOutcome) => void): void {
+    forwardDiscarding(cluster, {
       method: req.method,
       path: req.path,
       headers: req.headers,
       body: req.body,
       timeoutMs: req.timeoutMs,
       // auto_host_rewrite is not applied to shadows: they are built before a host is chosen (envoy#9326).
-      autoHostRewrite: false,
-      onDispatch: () => {
-        dispatched = true;
-        stats.sent.inc();
-      },
-    });
-    if (!outcome.ok) {
-      // Before dispatch (breaker saturated, no healthy host) nothing went out: dropped, not failed.
-      (dispatched ? stats.failed : stats.dropped).inc();
-      if (!dispatched) this.log(`shadow to '${name}' dropped: ${outcome.failure.kind}`);
-      endSpan(span, undefined, outcome.failure.kind);
-      return;
-    }
-    const complete = await discard(outcome.body);
-    (complete && outcome.statusCode < 500 ? stats.succeeded : stats.failed).inc();
-    endSpan(span, outcome.statusCode, complete ? undefined : 'reset');
+      onDispatch,
+    }, done);
   }
 }
 
@@ -95,12 +93,4 @@ function endSpan(span: ShadowSpan | undefined, statusCode: number | undefined, e
   } catch {
     // ignored: spans are best effort
   }
-}
-
-/** Reads a response body to its end and drops it; false when it errored or closed early. */
-function discard(body: Readable): Promise<boolean> {
-  return new Promise((resolve) => {
-    finished(body, (err) => resolve(!err));
-    body.resume();
-  });
 }

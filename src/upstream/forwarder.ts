@@ -1,7 +1,8 @@
 /**
  * Sends one request to a cluster: pick a host, pass the circuit breaker, dispatch on the host's pool
- * under the route timeout, count it. Shared by the primary path and the shadow writer. Never throws:
- * a failure comes back as a value that errors.ts turns into Envoy's local reply.
+ * under the route timeout, count it, and stream the answer back (the primary). Shadows go through
+ * discarding-forwarder.ts, which shares admit() and failedUpstream() with it. Never throws: a failure
+ * comes back as a value that errors.ts turns into Envoy's local reply.
  */
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -64,18 +65,9 @@ class UpstreamAbort extends EventEmitter {
 }
 
 export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Promise<ForwardOutcome> {
-  const host = cluster.pickHost();
-  if (!host) return failed(cluster, { kind: 'no_healthy_upstream' });
-  const admitted = cluster.tryAcquire();
-  if (admitted !== 'ok') {
-    cluster.stats.rqPendingOverflow.inc();
-    return failed(cluster, { kind: 'overflow' }, host);
-  }
+  const host = admit(cluster, req.onDispatch);
+  if (!(host instanceof UpstreamHost)) return host;
   const stats = cluster.stats;
-  req.onDispatch?.();
-  stats.rqTotal.inc();
-  host.active++;
-  host.total++;
   const abort = new UpstreamAbort();
   let timedOut = false;
   // Envoy starts the route timeout when the downstream request is complete, not when it is dispatched:
@@ -123,16 +115,36 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
     return { ok: true, statusCode: res.statusCode, headers: res.headers, body: res.body, host, serviceTimeMs };
   } catch (err) {
     release();
-    host.errors++;
-    if (timedOut) {
-      stats.rqTimeout.inc();
-      return failed(cluster, { kind: 'timeout' }, host);
-    }
-    const failure = classifyUpstreamError(err);
-    if (failure.kind === 'connect_failure' || failure.kind === 'connect_timeout') stats.cxConnectFail.inc();
-    else stats.rqReset.inc();
-    return failed(cluster, failure, host);
+    return failedUpstream(cluster, host, err, timedOut);
   }
+}
+
+/** Host choice and circuit breaker: the host, counted as dispatched, or the failure to answer with. */
+export function admit(cluster: UpstreamCluster, onDispatch: (() => void) | undefined): UpstreamHost | ForwardFailure {
+  const host = cluster.pickHost();
+  if (!host) return failed(cluster, { kind: 'no_healthy_upstream' });
+  if (cluster.tryAcquire() !== 'ok') {
+    cluster.stats.rqPendingOverflow.inc();
+    return failed(cluster, { kind: 'overflow' }, host);
+  }
+  onDispatch?.();
+  cluster.stats.rqTotal.inc();
+  host.active++;
+  host.total++;
+  return host;
+}
+
+/** No answer from the upstream: counted on the host and the cluster, and classified. */
+export function failedUpstream(cluster: UpstreamCluster, host: UpstreamHost, err: unknown, timedOut: boolean): ForwardFailure {
+  host.errors++;
+  if (timedOut) {
+    cluster.stats.rqTimeout.inc();
+    return failed(cluster, { kind: 'timeout' }, host);
+  }
+  const failure = classifyUpstreamError(err);
+  if (failure.kind === 'connect_failure' || failure.kind === 'connect_timeout') cluster.stats.cxConnectFail.inc();
+  else cluster.stats.rqReset.inc();
+  return failed(cluster, failure, host);
 }
 
 /** Envoy's router charges the local reply an upstream failure causes (503, 504) to upstream_rq_<code>. */
