@@ -42,10 +42,8 @@ t.test('shadow outcomes: route timeout before and during the answer, 1xx then th
   for (const kind of ['hang', 'stall']) {
     await t.test(`shadow that ${kind === 'hang' ? 'never answers' : 'stalls mid-body'}`, async (t) => {
       for (let i = 1; i <= 2; i++) {
-        const started = performance.now();
-        const res = await send(gw.url, `/${kind}`);
-        t.equal(res.status, 200, 'the primary answered');
-        t.ok(performance.now() - started < 250, 'without waiting for the shadow');
+        // (That the primary never waits for its shadow is never-hurts.test.ts's subject.)
+        t.equal((await send(gw.url, `/${kind}`)).status, 200, 'the primary answered');
         await eventually(() => stat(gw, `cluster.${kind}.shadow_failed`) === i, 5000, `shadow ${i} failed`);
         t.equal(stat(gw, `cluster.${kind}.shadow_sent`), i, `shadow ${i} was sent: the slot of the one before was given back`);
       }
