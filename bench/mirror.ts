@@ -2,12 +2,14 @@
  * Mirroring benchmark: what does a 100 % shadow cost the primary, and does a slow shadow hurt it?
  *
  *   npm run build && node dist/bench/mirror.js [--duration-ms 10000] [--paced-ms 20000] [--paced-fraction 0.5]
- *                                              [--rounds 5] [--connections 32] [--warmup-ms 15000]
+ *                                              [--rounds 5] [--connections 32] [--warmup-ms 15000] [--sets 3]
  *
  * One run, three scenarios against the same real local upstreams (their own processes), each with its own
  * gateway child process (`shadowgate proxy -c <tmp bootstrap>`) so its peak RSS (VmHWM) is per scenario
  * and the load generator's memory is not counted; the three are loaded at the same time (runPhase):
  *   (a) no mirror   (b) 100 % mirror to a fast shadow   (c) 100 % mirror to a shadow answering after 200 ms
+ * This is done `--sets` times with fresh gateways and the samples are pooled: one process per scenario
+ * made (c) cost from −5 % to +16 % more CPU per request than (b) from one run to the next.
  * Load: N keep-alive connections per gateway, POST with a 1 KiB body (so the body tee is exercised), in
  * two phases: closed loop (saturation: throughput and latency when CPU is the limit), then paced at a
  * fraction of the lowest saturation throughput of the three (a mirroring gateway's), so the host has
@@ -23,7 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { LoadResult, mergeLoads, runLoad } from './lib/load';
-import { RssSampler, firstLine, procCpuMs, procMemory, spawnNode } from './lib/process';
+import { RssSampler, firstLine, procCpuMs, procMemory, spawnNode, stopChild } from './lib/process';
 import { BenchContext, runBench } from './lib/bench-run';
 import { RunningGateway as GatewayProcess, benchBootstrap, startGatewayProcess } from './lib/gateway-process';
 
@@ -67,9 +69,9 @@ interface RunningGateway extends GatewayProcess {
   scenario: Scenario;
 }
 
-async function startGateway(s: Scenario, upstreams: Record<string, number>, dir: string): Promise<RunningGateway> {
+async function startGateway(s: Scenario, set: number, upstreams: Record<string, number>, dir: string): Promise<RunningGateway> {
   const action = { cluster: 'primary', ...(s.mirrorTo ? { request_mirror_policies: [{ cluster: s.mirrorTo }] } : {}) };
-  const g = await startGatewayProcess(s.key, dir, (lp, ap) => benchBootstrap(lp, ap, upstreams, action));
+  const g = await startGatewayProcess(`${s.key}${set}`, dir, (lp, ap) => benchBootstrap(lp, ap, upstreams, action));
   return { ...g, scenario: s };
 }
 
@@ -140,6 +142,26 @@ async function runAll(gateways: RunningGateway[], opts: Options): Promise<{ outc
   return { outcomes, pacedRate };
 }
 
+/** One scenario's figures over several sets: samples pooled, CPU weighted by requests, RSS the highest. */
+function mergeOutcomes(parts: Outcome[]): Outcome {
+  const phase = (key: 'saturated' | 'paced'): PhaseResult => {
+    const results = parts.map((o) => o[key]);
+    const load = mergeLoads(results.map((r) => r.load));
+    const cpuMs = results.reduce((sum, r) => sum + (r.cpuUsPerRequest * r.load.requests) / 1000, 0);
+    return { load, rounds: results.flatMap((r) => r.rounds), cpuUsPerRequest: (cpuMs * 1000) / load.requests };
+  };
+  const shadow: Record<string, number> = {};
+  for (const o of parts) for (const [k, v] of Object.entries(o.shadow)) shadow[k] = (shadow[k] ?? 0) + v;
+  return {
+    scenario: parts[0].scenario,
+    saturated: phase('saturated'),
+    paced: phase('paced'),
+    peakRssMiB: Math.max(...parts.map((o) => o.peakRssMiB)),
+    windowMaxRssMiB: Math.max(...parts.map((o) => o.windowMaxRssMiB)),
+    shadow,
+  };
+}
+
 const f = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
 function table(header: string[], rows: string[][]): string {
@@ -180,14 +202,14 @@ function verdict(outcomes: Outcome[], phase: 'saturated' | 'paced', label: strin
   return `  ${label}: (c)/(b) p99 ×${f(vsFast, 3)} ${met ? 'MET' : 'MISSED'} (the shadow's slowness alone; per round ${perRound}); (c)/(a) p99 ×${f(vsNone, 3)} (mirroring at all)\n`;
 }
 
-function report(outcomes: Outcome[], pacedRate: number, opts: Options): void {
+function report(outcomes: Outcome[], pacedRates: number[], opts: Options): void {
   const w = (text: string): void => void process.stdout.write(text);
   const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'gw CPU µs/req'];
-  w(`\nshadowgate mirror benchmark — POST 1 KiB, ${opts.connections} keep-alive connections per gateway, the three gateways loaded at once, node ${process.version}, ${opts.rounds} rounds per phase\n`);
-  w(`\n1) saturation (closed loop, ${opts.durationMs / 1000} s)\n`);
+  w(`\nshadowgate mirror benchmark — POST 1 KiB, ${opts.connections} keep-alive connections per gateway, the three gateways loaded at once, ${opts.sets} sets of fresh gateways, node ${process.version}, ${opts.rounds} rounds per phase and set\n`);
+  w(`\n1) saturation (closed loop, ${opts.durationMs / 1000} s per set)\n`);
   w(table(header, phaseRows(outcomes, 'saturated')));
   w(`ratios vs (a):\n${ratios(outcomes, 'saturated')}`);
-  w(`\n2) paced at ${pacedRate} req/s = ${f(opts.pacedFraction * 100, 0)} % of the lowest saturation throughput (${opts.pacedMs / 1000} s, per gateway)\n`);
+  w(`\n2) paced at ${pacedRates.join(', ')} req/s (per set) = ${f(opts.pacedFraction * 100, 0)} % of the set's lowest saturation throughput (${opts.pacedMs / 1000} s per set, per gateway)\n`);
   w(table(header, phaseRows(outcomes, 'paced')));
   w(`ratios vs (a):\n${ratios(outcomes, 'paced')}`);
   w('\nmemory and shadows (whole run)\n');
@@ -213,6 +235,8 @@ interface Options {
   warmupMs: number;
   connections: number;
   rounds: number;
+  /** Fresh sets of three gateways, one after the other; their samples are pooled. */
+  sets: number;
 }
 
 async function main({ dir, own }: BenchContext): Promise<void> {
@@ -223,19 +247,29 @@ async function main({ dir, own }: BenchContext): Promise<void> {
     'warmup-ms': { type: 'string', default: '15000' },
     connections: { type: 'string', default: '32' },
     rounds: { type: 'string', default: '5' },
+    sets: { type: 'string', default: '3' },
   } });
-  const opts: Options = { durationMs: Number(values['duration-ms']), pacedMs: Number(values['paced-ms']), pacedFraction: Number(values['paced-fraction']), warmupMs: Number(values['warmup-ms']), connections: Number(values.connections), rounds: Math.max(1, Number(values.rounds)) };
+  const opts: Options = { durationMs: Number(values['duration-ms']), pacedMs: Number(values['paced-ms']), pacedFraction: Number(values['paced-fraction']), warmupMs: Number(values['warmup-ms']), connections: Number(values.connections), rounds: Math.max(1, Number(values.rounds)), sets: Math.max(1, Number(values.sets)) };
   // The primary's upstream and the shadows' upstreams run in separate processes, so the shadows' extra
   // requests do not load the process that answers the primary.
   const upstreamProcs = [own(spawnNode(path.join(__dirname, 'lib/upstreams.js'), ['primary=0'])), own(spawnNode(path.join(__dirname, 'lib/upstreams.js'), ['fast=0', `slow=${SLOW_SHADOW_MS}`]))];
   for (const u of upstreamProcs) u.stderr!.on('data', (c: Buffer) => process.stderr.write(`[upstreams] ${c.toString()}`));
   const started = performance.now();
-  const gateways: RunningGateway[] = [];
   let upstreams: Record<string, number> = {};
   for (const u of upstreamProcs) upstreams = { ...upstreams, ...(JSON.parse(await firstLine(u)) as Record<string, number>) };
-  for (const s of SCENARIOS) gateways.push(await startGateway(s, upstreams, dir).then((g) => (own(g.child), g)));
-  const { outcomes, pacedRate } = await runAll(gateways, opts);
-  report(outcomes, pacedRate, opts);
+  // Two processes of the same build can differ by several per cent for their whole life (code and heap
+  // layout), as much as the effect measured: each set starts three fresh gateways.
+  const sets: Outcome[][] = [];
+  const pacedRates: number[] = [];
+  for (let k = 0; k < opts.sets; k++) {
+    const gateways: RunningGateway[] = [];
+    for (const s of SCENARIOS) gateways.push(await startGateway(s, k, upstreams, dir).then((g) => (own(g.child), g)));
+    const { outcomes, pacedRate } = await runAll(gateways, opts);
+    sets.push(outcomes);
+    pacedRates.push(pacedRate);
+    await Promise.all(gateways.map((g) => stopChild(g.child)));
+  }
+  report(SCENARIOS.map((_, i) => mergeOutcomes(sets.map((o) => o[i]))), pacedRates, opts);
   process.stdout.write(`total ${f((performance.now() - started) / 1000)} s\n`);
 }
 
