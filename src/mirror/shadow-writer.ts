@@ -11,8 +11,7 @@
  */
 import { HeaderMap } from '../gateway/hop-by-hop';
 import { ClusterManager } from '../upstream/cluster-manager';
-import { type DiscardingOutcome, forwardDiscarding } from '../upstream/discarding-forwarder';
-import { UpstreamCluster } from '../upstream/upstream-cluster';
+import { forwardDiscarding } from '../upstream/discarding-forwarder';
 import { ShadowStats } from './shadow-stats';
 
 export interface ShadowRequest {
@@ -50,10 +49,19 @@ export class ShadowWriter {
     }
     const { span } = req;
     let dispatched = false;
+    // The callbacks live as long as the shadow is in flight: neither refers to `req` or its body.
     try {
-      this.send(cluster, req, () => {
-        dispatched = true;
-        stats.sent.inc();
+      forwardDiscarding(cluster, {
+        method: req.method,
+        path: req.path,
+        headers: req.headers,
+        body: req.body,
+        timeoutMs: req.timeoutMs,
+        // auto_host_rewrite is not applied to shadows: they are built before a host is chosen (envoy#9326).
+        onDispatch: () => {
+          dispatched = true;
+          stats.sent.inc();
+        },
       }, (outcome) => {
         if (!outcome.ok) {
           // Before dispatch (breaker saturated, no healthy host) nothing went out: dropped, not failed.
@@ -70,19 +78,6 @@ export class ShadowWriter {
       this.log(`shadow to '${cluster.name}' failed: ${(err as Error).message}`);
       endSpan(span, undefined, err);
     }
-  }
-
-  /** The callbacks live as long as the shadow is in flight: they hold neither `req` nor its body. */
-  private send(cluster: UpstreamCluster, req: ShadowRequest, onDispatch: () => void, done: (outcome: DiscardingOutcome) => void): void {
-    forwardDiscarding(cluster, {
-      method: req.method,
-      path: req.path,
-      headers: req.headers,
-      body: req.body,
-      timeoutMs: req.timeoutMs,
-      // auto_host_rewrite is not applied to shadows: they are built before a host is chosen (envoy#9326).
-      onDispatch,
-    }, done);
   }
 }
 

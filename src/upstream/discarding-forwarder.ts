@@ -27,11 +27,12 @@ export type DiscardingOutcome = { ok: true; statusCode: number; complete: boolea
 
 /** `done` is called exactly once. */
 export function forwardDiscarding(cluster: UpstreamCluster, req: DiscardingRequest, done: (outcome: DiscardingOutcome) => void): void {
-  const host = admit(cluster, req.onDispatch);
+  const host = admit(cluster);
   if (!(host instanceof UpstreamHost)) {
     done(host);
     return;
   }
+  req.onDispatch?.();
   const handler = new DiscardingHandler(cluster, host, req.timeoutMs, done);
   host.pool.dispatch({ method: req.method as 'GET', path: req.path, headers: req.headers as Record<string, string | string[]>, body: req.body }, handler);
 }

@@ -26,8 +26,6 @@ export interface ForwardRequest {
    * several percent of a proxied request's CPU.
    */
   downstream?: DownstreamWatch;
-  /** Called once the circuit breaker has admitted the request, just before it is dispatched (shadow_sent). */
-  onDispatch?: () => void;
 }
 
 export interface ForwardSuccess {
@@ -65,7 +63,7 @@ class UpstreamAbort extends EventEmitter {
 }
 
 export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Promise<ForwardOutcome> {
-  const host = admit(cluster, req.onDispatch);
+  const host = admit(cluster);
   if (!(host instanceof UpstreamHost)) return host;
   const stats = cluster.stats;
   const abort = new UpstreamAbort();
@@ -74,7 +72,7 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
   // a slow upload is not cut off by a timeout shorter than the upload.
   let timer: NodeJS.Timeout | undefined;
   // Closures here share one context that lives as long as the response: they must not capture `req`,
-  // or every request's header object and body (a shadow's copy, too) stay alive until it ends.
+  // or the request's header object and body stay alive until it ends.
   const timeoutMs = req.timeoutMs;
   const startTimer = (): void => {
     if (timeoutMs > 0 && !released && timer === undefined) timer = setTimeout(() => { timedOut = true; abort.abort(); }, timeoutMs);
@@ -120,14 +118,13 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
 }
 
 /** Host choice and circuit breaker: the host, counted as dispatched, or the failure to answer with. */
-export function admit(cluster: UpstreamCluster, onDispatch: (() => void) | undefined): UpstreamHost | ForwardFailure {
+export function admit(cluster: UpstreamCluster): UpstreamHost | ForwardFailure {
   const host = cluster.pickHost();
   if (!host) return failed(cluster, { kind: 'no_healthy_upstream' });
   if (cluster.tryAcquire() !== 'ok') {
     cluster.stats.rqPendingOverflow.inc();
     return failed(cluster, { kind: 'overflow' }, host);
   }
-  onDispatch?.();
   cluster.stats.rqTotal.inc();
   host.active++;
   host.total++;
