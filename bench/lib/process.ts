@@ -66,6 +66,24 @@ export function procCpuMs(pid: number): number | undefined {
 }
 
 /** Samples VmRSS every `intervalMs` and keeps the maximum (VmHWM covers the whole life, this a window). */
+/** Busy and total CPU ticks of the whole host so far (all cores, /proc/stat); undefined off Linux. */
+export function hostCpuTicks(): { busy: number; total: number } | undefined {
+  try {
+    // cpu  user nice system idle iowait irq softirq steal ...: idle and iowait are the idle time.
+    const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    return { busy: total - ticks[3] - ticks[4], total };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Share of the host's CPU that was busy between two hostCpuTicks() readings, in per cent. */
+export function hostBusyPercent(from: ReturnType<typeof hostCpuTicks>, to: ReturnType<typeof hostCpuTicks>): number {
+  if (!from || !to || to.total === from.total) return NaN;
+  return ((to.busy - from.busy) * 100) / (to.total - from.total);
+}
+
 export class RssSampler {
   private timer: NodeJS.Timeout | undefined;
   maxRssMiB = 0;
