@@ -106,9 +106,12 @@ async function runPhase(gateways: RunningGateway[], opts: Options, durationMs: n
   const sliceMs = durationMs / opts.rounds;
   const hostBefore = hostCpuTicks();
   for (let round = 0; round < opts.rounds; round++) {
-    const before = gateways.map((g) => procCpuMs(g.child.pid!) ?? NaN);
-    const results = await Promise.all(gateways.map((g) => load(g, opts, sliceMs, ratePerSec)));
-    gateways.forEach((g, i) => {
+    // One load generator drives the three: which one it starts first turns each round, so that no
+    // scenario is always the last one its event loop serves.
+    const order = rotate(gateways, round);
+    const before = order.map((g) => procCpuMs(g.child.pid!) ?? NaN);
+    const results = await Promise.all(order.map((g) => load(g, opts, sliceMs, ratePerSec)));
+    order.forEach((g, i) => {
       runs.get(g)!.push(results[i]);
       // Shadows still in flight are charged to the next round, or (the last) not at all.
       cpuMs.set(g, cpuMs.get(g)! + ((procCpuMs(g.child.pid!) ?? NaN) - before[i]));
@@ -121,6 +124,11 @@ async function runPhase(gateways: RunningGateway[], opts: Options, durationMs: n
     out.set(g, { load: merged, rounds: runs.get(g)!, cpuUsPerRequest: (cpuMs.get(g)! * 1000) / merged.requests, hostBusyPercent: hostBusy });
   }
   return out;
+}
+
+/** The list started at its `by`-th element (modulo its length). */
+function rotate<T>(list: readonly T[], by: number): T[] {
+  return list.map((_, i) => list[(i + by) % list.length]);
 }
 
 function load(g: RunningGateway, opts: Options, durationMs: number, ratePerSec?: number): Promise<LoadResult> {
@@ -289,7 +297,9 @@ async function main({ dir, own }: BenchContext): Promise<void> {
   const pacedRates: number[][] = [];
   for (let k = 0; k < opts.sets; k++) {
     const gateways: RunningGateway[] = [];
-    for (const s of SCENARIOS) gateways.push(await startGateway(s, k, upstreams, dir).then((g) => (own(g.child), g)));
+    // Started in a different order in each set (ports, start-up); kept in scenario order for the report.
+    for (const s of rotate(SCENARIOS, k)) gateways.push(await startGateway(s, k, upstreams, dir).then((g) => (own(g.child), g)));
+    gateways.sort((x, y) => SCENARIOS.indexOf(x.scenario) - SCENARIOS.indexOf(y.scenario));
     const { outcomes, pacedRates: rates } = await runAll(gateways, opts);
     sets.push(outcomes);
     pacedRates.push(rates);
