@@ -18,8 +18,9 @@
  * phases: closed loop (saturation: throughput and latency when CPU is the limit), then paced at each
  * fraction of the lowest saturation throughput of the three (a mirroring gateway's). On a 2-core host
  * the load generator and the upstreams share the cores: at 50 % the host is still ~70 % busy and a p99
- * is mostly time spent waiting for a core; at 25 % it is about half busy. Throughputs are those of gateways sharing the
- * host: the kernel gives each a similar CPU share, so their ratios are ratios of CPU cost per request.
+ * is mostly time spent waiting for a core; at 25 % it is about half busy. Throughputs are those of
+ * gateways sharing the host: the kernel gives each a similar CPU share, so their ratios are ratios of
+ * CPU cost per request.
  * What side by side cannot show: a cost the slow shadow puts on a process the three share (the
  * primary's upstream) lands on all of them; in production the shadow's upstream is on other hosts.
  * Goal: (c) changes the primary's p99 by < 10 % vs (b) (the shadow's slowness alone), and RSS stays
@@ -142,7 +143,7 @@ async function runAll(gateways: RunningGateway[], opts: Options): Promise<{ outc
   await Promise.all(gateways.map((g) => load(g, opts, opts.warmupMs)));
   const samplers = new Map<RunningGateway, RssSampler>(gateways.map((g) => [g, new RssSampler(g.child.pid!).start()]));
   const saturated = await runPhase(gateways, opts, opts.durationMs);
-  // Below saturation the gateway has spare CPU: what is left is whether the shadow itself holds the primary.
+  // Below saturation: whether the shadow itself holds the primary, the host less busy at each lower rate.
   const capacity = Math.min(...gateways.map((g) => saturated.get(g)!.load.requestsPerSec));
   const pacedRates = opts.pacedFractions.map((fraction) => Math.max(1, Math.round(capacity * fraction)));
   const paced: Map<RunningGateway, PhaseResult>[] = [];

@@ -65,7 +65,6 @@ export function procCpuMs(pid: number): number | undefined {
   }
 }
 
-/** Samples VmRSS every `intervalMs` and keeps the maximum (VmHWM covers the whole life, this a window). */
 /** Busy and total CPU ticks of the whole host so far (all cores, /proc/stat); undefined off Linux. */
 export function hostCpuTicks(): { busy: number; total: number } | undefined {
   try {
@@ -84,6 +83,7 @@ export function hostBusyPercent(from: ReturnType<typeof hostCpuTicks>, to: Retur
   return ((to.busy - from.busy) * 100) / (to.total - from.total);
 }
 
+/** Samples VmRSS every `intervalMs` and keeps the maximum (VmHWM covers the whole life, this a window). */
 export class RssSampler {
   private timer: NodeJS.Timeout | undefined;
   maxRssMiB = 0;
