@@ -254,6 +254,8 @@ function report(outcomes: Outcome[], pacedRates: number[][], opts: Options): voi
   w(`  RSS bounded: peak ${f(slow.peakRssMiB)} MiB vs ${f(outcomes[0].peakRssMiB)} MiB without mirror ` +
     `(~${f(slow.saturated.load.requestsPerSec * (opts.slowShadowMs / 1000), 0)} shadows in flight at saturation; cap: the mirror cluster's max_requests, 1024 by default)\n`);
   w('  At saturation every extra CPU microsecond is latency: there (b) and (c) pay for sending the copy, not for its slowness.\n');
+  w('  One run is one sample: on a shared 2-core host two identical gateways (--shadow-delay-ms 0) differed by up to ±20 % in p99\n' +
+    '  at 50 % load in one run; read several runs against that spread (docs/mirroring.md, session 5).\n');
 }
 
 interface Options {

@@ -94,15 +94,19 @@ async function main({ dir, own }: BenchContext): Promise<void> {
 
   const load = (t: Twin, ms: number): Promise<LoadResult> =>
     runRawLoad({ port: Number(new URL(t.gateway.url).port), path: '/bench', connections, durationMs: ms });
-  /** Both twins at once; returns their loads and records their CPU time. */
-  const loadPair = async (p: Pair, ms: number): Promise<[LoadResult, LoadResult]> => {
-    const before = [p.off, p.on].map((t) => procCpuMs(t.gateway.child.pid!) ?? NaN);
-    const results = await Promise.all([load(p.off, ms), load(p.on, ms)]);
-    [p.off, p.on].forEach((t, j) => {
+  /**
+   * Both twins at once; returns their loads [off, on] and records their CPU time. `onFirst` turns which
+   * load the one generator starts first, so neither twin is always the second one it serves.
+   */
+  const loadPair = async (p: Pair, ms: number, onFirst = false): Promise<[LoadResult, LoadResult]> => {
+    const order = onFirst ? [p.on, p.off] : [p.off, p.on];
+    const before = order.map((t) => procCpuMs(t.gateway.child.pid!) ?? NaN);
+    const results = await Promise.all(order.map((t) => load(t, ms)));
+    order.forEach((t, j) => {
       t.cpuMs += (procCpuMs(t.gateway.child.pid!) ?? NaN) - before[j];
       t.loads.push(results[j]);
     });
-    return results;
+    return onFirst ? [results[1], results[0]] : [results[0], results[1]];
   };
   const allPairs = scenarios.flatMap((s) => s.pairs);
   for (const p of allPairs) await loadPair(p, warmupMs);
@@ -110,7 +114,7 @@ async function main({ dir, own }: BenchContext): Promise<void> {
   // Counterbalanced order (ABC…, …CBA): no pair always runs first or last in a round.
   for (let r = 0; r < rounds; r++) {
     for (const p of r % 2 === 0 ? allPairs : [...allPairs].reverse()) {
-      const [off, on] = await loadPair(p, roundMs);
+      const [off, on] = await loadPair(p, roundMs, r % 2 === 1);
       p.ratios.push(on.requests / off.requests);
     }
   }
