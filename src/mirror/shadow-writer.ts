@@ -48,31 +48,26 @@ export class ShadowWriter {
       return;
     }
     const { span } = req;
-    let dispatched = false;
-    // The callbacks live as long as the shadow is in flight: neither refers to `req` or its body.
+    // The callback lives as long as the shadow is in flight: it refers neither to `req` nor its body.
+    // auto_host_rewrite is not applied to shadows: they are built before a host is chosen (envoy#9326).
     try {
-      forwardDiscarding(cluster, {
-        method: req.method,
-        path: req.path,
-        headers: req.headers,
-        body: req.body,
-        timeoutMs: req.timeoutMs,
-        // auto_host_rewrite is not applied to shadows: they are built before a host is chosen (envoy#9326).
-        onDispatch: () => {
-          dispatched = true;
-          stats.sent.inc();
-        },
-      }, (outcome) => {
+      const refused = forwardDiscarding(cluster, { method: req.method, path: req.path, headers: req.headers, body: req.body, timeoutMs: req.timeoutMs }, (outcome) => {
         if (!outcome.ok) {
-          // Before dispatch (breaker saturated, no healthy host) nothing went out: dropped, not failed.
-          (dispatched ? stats.failed : stats.dropped).inc();
-          if (!dispatched) this.log(`shadow to '${cluster.name}' dropped: ${outcome.failure.kind}`);
+          stats.failed.inc();
           endSpan(span, undefined, outcome.failure.kind);
           return;
         }
         (outcome.complete && outcome.statusCode < 500 ? stats.succeeded : stats.failed).inc();
         endSpan(span, outcome.statusCode, outcome.complete ? undefined : 'reset');
       });
+      if (refused) {
+        // Not admitted (breaker saturated, no healthy host): nothing went out, so dropped, not failed.
+        stats.dropped.inc();
+        this.log(`shadow to '${cluster.name}' dropped: ${refused.failure.kind}`);
+        endSpan(span, undefined, refused.failure.kind);
+        return;
+      }
+      stats.sent.inc();
     } catch (err) {
       stats.failed.inc();
       this.log(`shadow to '${cluster.name}' failed: ${(err as Error).message}`);

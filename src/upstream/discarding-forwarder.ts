@@ -6,7 +6,7 @@
  * scavenge (docs/mirroring.md, "What the slow shadow costs the gateway").
  */
 import { type Dispatcher, errors } from 'undici';
-import { type ForwardFailure, admit, failedUpstream } from './forwarder';
+import { type ForwardFailure, admit, failedUpstream, releaseAdmission } from './forwarder';
 import { UpstreamCluster } from './upstream-cluster';
 import { UpstreamHost } from './upstream-host';
 
@@ -18,23 +18,22 @@ export interface DiscardingRequest {
   body: Buffer | null;
   /** Route timeout in ms, from dispatch; 0 disables it. */
   timeoutMs: number;
-  /** Called once the circuit breaker has admitted the request, just before it is dispatched. */
-  onDispatch?: () => void;
 }
 
 /** `complete` is false when the answer began but its body was cut short (reset, or the route timeout). */
 export type DiscardingOutcome = { ok: true; statusCode: number; complete: boolean } | ForwardFailure;
 
-/** `done` is called exactly once. */
-export function forwardDiscarding(cluster: UpstreamCluster, req: DiscardingRequest, done: (outcome: DiscardingOutcome) => void): void {
+/**
+ * Returns the failure when the request is not admitted (no healthy host, circuit breaker full): then
+ * nothing was sent and `done` is never called. Otherwise it is dispatched, undefined is returned, and
+ * `done` is called exactly once with how it ended.
+ */
+export function forwardDiscarding(cluster: UpstreamCluster, req: DiscardingRequest, done: (outcome: DiscardingOutcome) => void): ForwardFailure | undefined {
   const host = admit(cluster);
-  if (!(host instanceof UpstreamHost)) {
-    done(host);
-    return;
-  }
-  req.onDispatch?.();
+  if (!(host instanceof UpstreamHost)) return host;
   const handler = new DiscardingHandler(cluster, host, req.timeoutMs, done);
   host.pool.dispatch({ method: req.method as 'GET', path: req.path, headers: req.headers as Record<string, string | string[]>, body: req.body }, handler);
+  return undefined;
 }
 
 class DiscardingHandler implements Dispatcher.DispatchHandler {
@@ -95,8 +94,7 @@ class DiscardingHandler implements Dispatcher.DispatchHandler {
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
     // Only admitted requests get a handler; each gives its breaker slot back exactly once, here.
-    this.host.active--;
-    this.cluster.release();
+    releaseAdmission(this.cluster, this.host);
     this.done(outcome);
   }
 }

@@ -88,8 +88,7 @@ export async function forward(cluster: UpstreamCluster, req: ForwardRequest): Pr
     released = true;
     if (timer) clearTimeout(timer);
     downstream?.removeListener('close', onDownstreamClose);
-    host.active--;
-    cluster.release();
+    releaseAdmission(cluster, host);
   };
   const body = req.body;
   if (body && typeof body === 'object' && !Buffer.isBuffer(body) && !body.readableEnded) body.once('end', startTimer);
@@ -129,6 +128,12 @@ export function admit(cluster: UpstreamCluster): UpstreamHost | ForwardFailure {
   host.active++;
   host.total++;
   return host;
+}
+
+/** Gives back what admit() took: once per admitted request, when it ends however it ends. */
+export function releaseAdmission(cluster: UpstreamCluster, host: UpstreamHost): void {
+  host.active--;
+  cluster.release();
 }
 
 /** No answer from the upstream: counted on the host and the cluster, and classified. */
